@@ -1,0 +1,33 @@
+/// The `action` of an audit event (control-api.md, "Audit events").
+public enum AuditAction: String, Sendable, Codable, CaseIterable, Hashable {
+    case registered
+    case renewed
+    case revokeRequested = "revoke_requested"
+    case attempt
+    case revoked
+    case alreadyRevoked = "already_revoked"
+    case failed
+    case forgotten
+    case retry
+    case hold
+    case resume
+    case bulkStarted = "bulk_started"
+    case auditPruned = "audit_pruned"
+    case quarantined
+
+    /// Actions that close a custody episode; at most one per token and episode.
+    public static let terminal: Set<AuditAction> = [.revoked, .alreadyRevoked, .failed, .forgotten]
+
+    public var isTerminal: Bool { Self.terminal.contains(self) }
+
+    /// The terminal audit action that records arrival in `state`, if `state` is terminal.
+    public init?(terminal state: TokenState) {
+        switch state {
+        case .revoked: self = .revoked
+        case .alreadyRevoked: self = .alreadyRevoked
+        case .failed: self = .failed
+        case .forgotten: self = .forgotten
+        case .active, .revoking: return nil
+        }
+    }
+}
