@@ -1,0 +1,45 @@
+import Foundation
+import TokendCore
+
+/// A token in custody, as every endpoint returns it. Never carries the raw or sealed token.
+public struct TokenRecord: Sendable, Hashable {
+    public var id: String
+    public var provider: ProviderKind
+    public var account: String
+    public var owner: String
+    public var labels: [String: String]
+    public var state: TokenState
+    public var fingerprint: String
+    public var issuedAt: Date
+    public var expiresAt: Date
+    public var lastRenewedAt: Date?
+    public var registeredByUID: UInt32
+    public var attempts: Int
+    public var nextAttemptAt: Date?
+    public var lastError: String?
+    public var revokedAt: Date?
+    public var revocationReason: RevocationReason?
+    public var revocationNote: String?
+    /// Custody episode; a `retry` opens a new one.
+    public var episode: Int
+    /// Set when the row could not be decoded or unsealed; the scheduler skips it.
+    public var quarantine: String?
+    /// The bulk job that requested the revocation, if any.
+    public var jobID: String?
+}
+
+/// One audit event (control-api.md, "Audit events").
+public struct AuditEvent: Sendable, Hashable {
+    public var id: Int64
+    public var at: Date
+    public var tokenID: String?
+    public var episode: Int?
+    public var action: AuditAction
+    public var actor: Actor
+    public var reason: String?
+    public var providerStatus: Int?
+    public var providerDetail: String?
+    public var durationMillis: Int64?
+    public var attempt: Int?
+    public var jobID: String?
+}

@@ -1,0 +1,167 @@
+import Foundation
+import GRDB
+import TokendCore
+
+/// One page of a listing.
+public struct TokenPage: Sendable {
+    public var tokens: [TokenRecord]
+    public var nextCursor: TokenCursor?
+}
+
+/// Filter for the audit query (newest first).
+public struct AuditQuery: Sendable, Hashable {
+    public var tokenID: String?
+    public var action: AuditAction?
+    public var since: Date?
+    public var until: Date?
+    public var actorUID: UInt32?
+    /// Only events with an id below this (the paging cursor).
+    public var beforeID: Int64?
+    public var limit: Int
+
+    public init(
+        tokenID: String? = nil, action: AuditAction? = nil, since: Date? = nil, until: Date? = nil,
+        actorUID: UInt32? = nil, beforeID: Int64? = nil, limit: Int = 100
+    ) {
+        self.tokenID = tokenID
+        self.action = action
+        self.since = since
+        self.until = until
+        self.actorUID = actorUID
+        self.beforeID = beforeID
+        self.limit = limit
+    }
+}
+
+extension TokenStore {
+    /// One token by id.
+    public func token(id: String) async throws -> TokenRecord? {
+        try await read { db in try Self.fetchRecord(db, id: id) }
+    }
+
+    /// Tokens whose fingerprint matches `rawToken` (one per account at most).
+    public func lookup(rawToken: String) async throws -> [TokenRecord] {
+        let fingerprint = sealer.fingerprint(rawToken)
+        return try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT \(Self.recordColumns) FROM tokens WHERE fingerprint = ? ORDER BY id",
+                arguments: [fingerprint]
+            ).map(Self.record)
+        }
+    }
+
+    /// A page of tokens matching `filter`, ordered by `(expires_at, id)`.
+    public func list(_ filter: TokenFilter, limit: Int, after cursor: TokenCursor? = nil) async throws -> TokenPage {
+        try await read { db in
+            var (conditions, arguments) = Self.sqlConditions(filter)
+            if let cursor {
+                conditions.append("(expires_at > ? OR (expires_at = ? AND id > ?))")
+                _ = arguments.append(contentsOf: [cursor.expiresAtMillis, cursor.expiresAtMillis, cursor.id])
+            }
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            _ = arguments.append(contentsOf: [limit + 1])
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT \(Self.recordColumns) FROM tokens \(whereClause) ORDER BY expires_at, id LIMIT ?",
+                arguments: arguments)
+            var tokens = rows.prefix(limit).map(Self.record)
+            var next: TokenCursor?
+            if rows.count > limit, let last = tokens.last {
+                next = TokenCursor(expiresAtMillis: last.expiresAt.unixMillis, id: last.id)
+            }
+            tokens = Array(tokens)
+            return TokenPage(tokens: tokens, nextCursor: next)
+        }
+    }
+
+    /// Number of tokens matching `filter` (bulk dry runs).
+    public func count(_ filter: TokenFilter) async throws -> Int {
+        try await read { db in
+            let (conditions, arguments) = Self.sqlConditions(filter)
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            return try Int.fetchOne(db, sql: "SELECT count(*) FROM tokens \(whereClause)", arguments: arguments) ?? 0
+        }
+    }
+
+    static func sqlConditions(_ filter: TokenFilter) -> ([String], StatementArguments) {
+        var conditions: [String] = []
+        var arguments = StatementArguments()
+        if let provider = filter.provider {
+            conditions.append("provider = ?")
+            _ = arguments.append(contentsOf: [provider.rawValue])
+        }
+        if let account = filter.account {
+            conditions.append("account = ?")
+            _ = arguments.append(contentsOf: [account])
+        }
+        if let owner = filter.owner {
+            conditions.append("owner = ?")
+            _ = arguments.append(contentsOf: [owner])
+        }
+        if !filter.states.isEmpty {
+            conditions.append("state IN (" + filter.states.map { _ in "?" }.joined(separator: ",") + ")")
+            _ = arguments.append(contentsOf: StatementArguments(filter.states.map(\.rawValue)))
+        }
+        for (key, value) in filter.labels.sorted(by: { $0.key < $1.key }) {
+            conditions.append(
+                "EXISTS (SELECT 1 FROM token_labels l WHERE l.token_id = tokens.id AND l.key = ? AND l.value = ?)")
+            _ = arguments.append(contentsOf: [key, value])
+        }
+        if let date = filter.expiresBefore {
+            conditions.append("expires_at < ?")
+            _ = arguments.append(contentsOf: [date.unixMillis])
+        }
+        if let date = filter.expiresAfter {
+            conditions.append("expires_at > ?")
+            _ = arguments.append(contentsOf: [date.unixMillis])
+        }
+        if let date = filter.issuedBefore {
+            conditions.append("issued_at < ?")
+            _ = arguments.append(contentsOf: [date.unixMillis])
+        }
+        if let uid = filter.registeredByUID {
+            conditions.append("registered_by_uid = ?")
+            _ = arguments.append(contentsOf: [Int64(uid)])
+        }
+        return (conditions, arguments)
+    }
+
+    /// Audit events, newest first; returns one page and the cursor for the next.
+    public func audit(_ query: AuditQuery) async throws -> (events: [AuditEvent], nextBeforeID: Int64?) {
+        try await read { db in
+            var conditions: [String] = []
+            var arguments = StatementArguments()
+            if let tokenID = query.tokenID {
+                conditions.append("token_id = ?")
+                _ = arguments.append(contentsOf: [tokenID])
+            }
+            if let action = query.action {
+                conditions.append("action = ?")
+                _ = arguments.append(contentsOf: [action.rawValue])
+            }
+            if let since = query.since {
+                conditions.append("at >= ?")
+                _ = arguments.append(contentsOf: [since.unixMillis])
+            }
+            if let until = query.until {
+                conditions.append("at < ?")
+                _ = arguments.append(contentsOf: [until.unixMillis])
+            }
+            if let uid = query.actorUID {
+                conditions.append("actor_uid = ?")
+                _ = arguments.append(contentsOf: [Int64(uid)])
+            }
+            if let before = query.beforeID {
+                conditions.append("id < ?")
+                _ = arguments.append(contentsOf: [before])
+            }
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            _ = arguments.append(contentsOf: [query.limit + 1])
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM audit \(whereClause) ORDER BY id DESC LIMIT ?", arguments: arguments)
+            let events = rows.prefix(query.limit).map(Self.auditEvent)
+            let next = rows.count > query.limit ? events.last?.id : nil
+            return (Array(events), next)
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import GRDB
+import TokendCore
+
+/// A validated registration: what the control API hands the store.
+public struct NewToken: Sendable {
+    public var provider: ProviderKind
+    public var account: String
+    public var owner: String
+    public var labels: [String: String]
+    /// The raw token. Sealed before it touches the database; never logged.
+    public var token: String
+    public var expiresAt: Date
+    public var registeredByUID: UInt32
+
+    public init(
+        provider: ProviderKind, account: String, owner: String, labels: [String: String], token: String,
+        expiresAt: Date, registeredByUID: UInt32
+    ) {
+        self.provider = provider
+        self.account = account
+        self.owner = owner
+        self.labels = labels
+        self.token = token
+        self.expiresAt = expiresAt
+        self.registeredByUID = registeredByUID
+    }
+}
+
+/// Live-token caps checked at registration (`[limits]`).
+public struct LiveLimits: Sendable, Hashable {
+    public var perOwner: Int
+    public var perAccount: Int
+    public init(perOwner: Int, perAccount: Int) {
+        self.perOwner = perOwner
+        self.perAccount = perAccount
+    }
+    public static let unlimited = LiveLimits(perOwner: .max, perAccount: .max)
+}
+
+/// The result of registering one token.
+public struct Registration: Sendable {
+    public var record: TokenRecord
+    /// False when the same raw token was already registered for the account (idempotent re-register).
+    public var created: Bool
+}
+
+extension TokenStore {
+    /// Registers one token (or returns the existing record for the same raw token and account).
+    public func register(_ token: NewToken, actor: Actor, limits: LiveLimits = .unlimited) async throws
+        -> Registration
+    {
+        let prepared = try prepare(token)
+        let now = clock.now()
+        return try await write { db in
+            try Self.insert(db, prepared, actor: actor, limits: limits, now: now)
+        }
+    }
+
+    /// Registers many tokens in one transaction; per-item failures (caps) don't stop the others.
+    /// A database failure fails the whole batch.
+    public func registerBatch(_ tokens: [NewToken], actor: Actor, limits: LiveLimits = .unlimited) async throws
+        -> [Result<Registration, StoreError>]
+    {
+        let prepared = try tokens.map(prepare)
+        let now = clock.now()
+        return try await write { db in
+            try prepared.map { item in
+                do {
+                    return .success(try Self.insert(db, item, actor: actor, limits: limits, now: now))
+                } catch let error as StoreError {
+                    if case .tooMany = error { return .failure(error) }
+                    throw error
+                }
+            }
+        }
+    }
+
+    struct PreparedToken: Sendable {
+        var id: String
+        var input: NewToken
+        var fingerprint: String
+        var sealed: Data
+    }
+
+    /// Sealing and fingerprinting happen outside the write lock (CPU work, no shared state).
+    private func prepare(_ token: NewToken) throws -> PreparedToken {
+        let id = Identifier.make(prefix: "tok_", now: clock.now())
+        var redacted = token
+        redacted.token = ""
+        return PreparedToken(
+            id: id, input: redacted, fingerprint: sealer.fingerprint(token.token),
+            sealed: try sealer.seal(token.token, tokenID: id))
+    }
+
+    private static func insert(
+        _ db: Database, _ item: PreparedToken, actor: Actor, limits: LiveLimits, now: Date
+    ) throws -> Registration {
+        let input = item.input
+        if let existing = try Row.fetchOne(
+            db, sql: "SELECT \(recordColumns) FROM tokens WHERE account = ? AND fingerprint = ?",
+            arguments: [input.account, item.fingerprint])
+        {
+            return Registration(record: record(existing), created: false)
+        }
+        if limits.perOwner < .max || limits.perAccount < .max {
+            let ownerLive =
+                try Int.fetchOne(
+                    db, sql: "SELECT n FROM live_counts WHERE scope = 'owner' AND key = ?", arguments: [input.owner]
+                ) ?? 0
+            if ownerLive >= limits.perOwner {
+                throw StoreError.tooMany(scope: "owner", key: input.owner, limit: limits.perOwner)
+            }
+            let accountLive =
+                try Int.fetchOne(
+                    db, sql: "SELECT n FROM live_counts WHERE scope = 'account' AND key = ?",
+                    arguments: [input.account]) ?? 0
+            if accountLive >= limits.perAccount {
+                throw StoreError.tooMany(scope: "account", key: input.account, limit: limits.perAccount)
+            }
+        }
+        try db.execute(
+            sql: """
+                INSERT INTO tokens (id, provider, account, owner, labels, state, fingerprint, sealed, issued_at,
+                                    expires_at, registered_by_uid)
+                VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                item.id, input.provider.rawValue, input.account, input.owner, encodeLabels(input.labels),
+                item.fingerprint, item.sealed, now.unixMillis, input.expiresAt.unixMillis,
+                Int64(input.registeredByUID),
+            ])
+        for (key, value) in input.labels {
+            try db.execute(
+                sql: "INSERT INTO token_labels (token_id, key, value) VALUES (?, ?, ?)",
+                arguments: [item.id, key, value])
+        }
+        try insertAudit(db, action: .registered, actor: actor, at: now, AuditFields(tokenID: item.id, episode: 1))
+        guard let created = try fetchRecord(db, id: item.id) else { throw StoreError.notFound(item.id) }
+        return Registration(record: created, created: true)
+    }
+}

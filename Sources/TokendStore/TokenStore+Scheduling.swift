@@ -1,0 +1,235 @@
+import Foundation
+import GRDB
+import TokendCore
+
+/// Work the scheduler claimed: the token is `revoking` and leased (`in_flight`) until its outcome is recorded.
+public struct Claim: Sendable {
+    public var id: String
+    public var provider: ProviderKind
+    public var account: String
+    public var episode: Int
+    /// Attempts made so far in this episode; the next call is number `attempts + 1`.
+    public var attempts: Int
+    /// The sealed token; unseal with ``TokenStore/reveal(_:)`` just before the call.
+    var sealed: Data?
+}
+
+extension TokenStore {
+    /// Clears leases left by a previous run (a crash mid-attempt): bounded by the in-flight work of that run,
+    /// found through a partial index, so start-up stays O(in-flight), not O(tokens).
+    @discardableResult
+    public func releaseStaleLeases() async throws -> Int {
+        let now = clock.now()
+        return try await write { db in
+            try db.execute(
+                sql: "UPDATE tokens SET in_flight = 0, next_attempt_at = min(coalesce(next_attempt_at, ?), ?) WHERE in_flight = 1",
+                arguments: [now.unixMillis, now.unixMillis])
+            return db.changesCount
+        }
+    }
+
+    /// Claims up to `limit` due tokens of `account`, oldest due first, in one transaction:
+    /// expired `active` tokens become `revoking` (audit `revoke_requested`, reason `expired`), due `revoking`
+    /// tokens are leased, and `failed` tokens whose retry interval has passed reopen (audit `retry`).
+    public func claimDue(account: String, limit: Int, revokeBeforeExpiry: Duration = .zero) async throws -> [Claim] {
+        guard limit > 0 else { return [] }
+        let now = clock.now()
+        let expiryHorizon = now.adding(revokeBeforeExpiry).unixMillis
+        return try await write { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, state, due FROM (
+                        SELECT * FROM (SELECT id, state, expires_at AS due FROM tokens INDEXED BY tokens_due_expiry
+                            WHERE state = 'active' AND account = ? AND expires_at <= ? AND quarantine IS NULL
+                            ORDER BY expires_at LIMIT ?)
+                        UNION ALL
+                        SELECT * FROM (SELECT id, state, next_attempt_at AS due FROM tokens INDEXED BY tokens_due_attempt
+                            WHERE state IN ('revoking', 'failed') AND account = ? AND next_attempt_at <= ?
+                              AND in_flight = 0 AND quarantine IS NULL
+                            ORDER BY next_attempt_at LIMIT ?)
+                    ) ORDER BY due LIMIT ?
+                    """,
+                arguments: [account, expiryHorizon, limit, account, now.unixMillis, limit, limit])
+            var claims: [Claim] = []
+            claims.reserveCapacity(rows.count)
+            for row in rows {
+                let id: String = row["id"]
+                let state: String = row["state"]
+                guard let record = try Self.fetchRecord(db, id: id) else { continue }
+                switch state {
+                case "active":
+                    try Self.compareAndSet(
+                        db, id: id, from: .active, to: .revoking,
+                        assignments: "revocation_reason = 'expired', next_attempt_at = ?, in_flight = 1",
+                        arguments: [now.unixMillis])
+                    try Self.insertAudit(
+                        db, action: .revokeRequested, actor: .system("scheduler"), at: now,
+                        AuditFields(tokenID: id, episode: record.episode, reason: RevocationReason.expired.rawValue))
+                case "failed":
+                    try Self.reopen(
+                        db, record: record, actor: .system("scheduler"), reason: "failed_retry_interval", now: now,
+                        inFlight: true)
+                default:
+                    try Self.compareAndSet(
+                        db, id: id, from: .revoking, to: .revoking, assignments: "in_flight = 1")
+                }
+                let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM tokens WHERE id = ?", arguments: [id])
+                let attempts = state == "failed" ? 0 : record.attempts
+                let episode = state == "failed" ? record.episode + 1 : record.episode
+                claims.append(
+                    Claim(
+                        id: id, provider: record.provider, account: record.account, episode: episode,
+                        attempts: attempts, sealed: sealed))
+            }
+            return claims
+        }
+    }
+
+    /// Unseals a claimed token for the provider call. Failure means the row is corrupt or the key is wrong.
+    public func reveal(_ claim: Claim) throws(Sealer.UnsealError) -> String {
+        guard let sealed = claim.sealed else { throw Sealer.UnsealError(description: "no sealed token stored") }
+        return try sealer.open(sealed, tokenID: claim.id)
+    }
+
+    /// Marks a row that cannot be unsealed or decoded: its state stays, the scheduler skips it, status counts it.
+    public func quarantine(_ claim: Claim, error: String) async throws {
+        let now = clock.now()
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE tokens SET quarantine = ?, in_flight = 0, last_error = ? WHERE id = ?",
+                arguments: [error, error, claim.id])
+            try Self.insertAudit(
+                db, action: .quarantined, actor: .system("scheduler"), at: now,
+                AuditFields(tokenID: claim.id, episode: claim.episode, reason: error))
+        }
+    }
+
+    /// Records one provider call and applies its decision in one transaction. If the token left `revoking`
+    /// meanwhile (forgotten), the attempt is still audited but the outcome changes nothing.
+    /// - Returns: the token's state afterwards.
+    @discardableResult
+    public func recordAttempt(_ claim: Claim, result: AttemptResult, decision: RetryPolicy.Decision) async throws
+        -> TokenState
+    {
+        let now = clock.now()
+        let attempt = claim.attempts + 1
+        return try await write { db in
+            try Self.insertAudit(
+                db, action: .attempt, actor: .system("scheduler"), at: now,
+                AuditFields(
+                    tokenID: claim.id, episode: claim.episode, reason: result.outcome.name,
+                    providerStatus: result.httpStatus, providerDetail: result.outcome.detail,
+                    durationMillis: result.duration.milliseconds, attempt: attempt))
+            let matches = """
+                WHERE id = ? AND state = 'revoking' AND episode = ? AND in_flight = 1
+                """
+            switch decision {
+            case .done(let state):
+                try db.execute(
+                    sql: """
+                        UPDATE tokens SET state = ?, attempts = ?, in_flight = 0, next_attempt_at = NULL,
+                            revoked_at = ?, last_error = NULL, sealed = NULL \(matches)
+                        """,
+                    arguments: [state.rawValue, attempt, now.unixMillis, claim.id, claim.episode])
+                guard db.changesCount == 1 else { return try Self.currentState(db, claim.id) }
+                try Self.insertAudit(
+                    db, action: AuditAction(terminal: state) ?? .revoked, actor: .system("scheduler"), at: now,
+                    AuditFields(
+                        tokenID: claim.id, episode: claim.episode, providerStatus: result.httpStatus,
+                        providerDetail: result.outcome.detail, attempt: attempt))
+                return state
+            case .retry(let at):
+                try db.execute(
+                    sql: "UPDATE tokens SET attempts = ?, in_flight = 0, next_attempt_at = ?, last_error = ? \(matches)",
+                    arguments: [attempt, at.unixMillis, result.outcome.detail, claim.id, claim.episode])
+                return try Self.currentState(db, claim.id)
+            case .fail(let next, let error):
+                try db.execute(
+                    sql: """
+                        UPDATE tokens SET state = 'failed', attempts = ?, in_flight = 0, next_attempt_at = ?,
+                            last_error = ?, revocation_reason = 'failed' \(matches)
+                        """,
+                    arguments: [attempt, next.unixMillis, error, claim.id, claim.episode])
+                guard db.changesCount == 1 else { return try Self.currentState(db, claim.id) }
+                try Self.insertAudit(
+                    db, action: .failed, actor: .system("scheduler"), at: now,
+                    AuditFields(
+                        tokenID: claim.id, episode: claim.episode, reason: error, providerStatus: result.httpStatus,
+                        providerDetail: result.outcome.detail, attempt: attempt))
+                return .failed
+            }
+        }
+    }
+
+    /// Releases a claim without an attempt (shutdown before the call, or hold): due again at once.
+    public func release(_ claim: Claim) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE tokens SET in_flight = 0 WHERE id = ? AND episode = ? AND in_flight = 1",
+                arguments: [claim.id, claim.episode])
+        }
+    }
+
+    static func currentState(_ db: Database, _ id: String) throws -> TokenState {
+        let text = try String.fetchOne(db, sql: "SELECT state FROM tokens WHERE id = ?", arguments: [id])
+        guard let text, let state = TokenState(rawValue: text) else { throw StoreError.notFound(id) }
+        return state
+    }
+
+    /// The earliest instant any work of `account` falls due (expiry or retry), if any.
+    public func nextDue(account: String, revokeBeforeExpiry: Duration = .zero) async throws -> Date? {
+        try await read { db in
+            let expiry = try Int64.fetchOne(
+                db,
+                sql: "SELECT min(expires_at) FROM tokens INDEXED BY tokens_due_expiry WHERE state = 'active' AND account = ? AND quarantine IS NULL",
+                arguments: [account])
+            let revoking = try Int64.fetchOne(
+                db,
+                sql: "SELECT min(next_attempt_at) FROM tokens INDEXED BY tokens_due_attempt WHERE state = 'revoking' AND account = ? AND in_flight = 0 AND quarantine IS NULL",
+                arguments: [account])
+            let failed = try Int64.fetchOne(
+                db,
+                sql: "SELECT min(next_attempt_at) FROM tokens INDEXED BY tokens_due_attempt WHERE state = 'failed' AND account = ? AND quarantine IS NULL",
+                arguments: [account])
+            let candidates = [
+                expiry.map { $0 - revokeBeforeExpiry.milliseconds }, revoking, failed,
+            ].compactMap { $0 }
+            return candidates.min().map(Date.init(unixMillis:))
+        }
+    }
+
+    /// Due-now backlog (expired active + due revoking) and the oldest overdue instant, across `accounts`.
+    public func backlog(accounts: [String], revokeBeforeExpiry: Duration = .zero) async throws
+        -> (due: Int, oldest: Date?)
+    {
+        let now = clock.now()
+        let horizon = now.adding(revokeBeforeExpiry).unixMillis
+        return try await read { db in
+            var due = 0
+            var oldest: Int64?
+            for account in accounts {
+                due +=
+                    try Int.fetchOne(
+                        db,
+                        sql: "SELECT count(*) FROM tokens INDEXED BY tokens_due_expiry WHERE state = 'active' AND account = ? AND expires_at <= ?",
+                        arguments: [account, horizon]) ?? 0
+                due +=
+                    try Int.fetchOne(
+                        db,
+                        sql: "SELECT count(*) FROM tokens INDEXED BY tokens_due_attempt WHERE state = 'revoking' AND account = ? AND next_attempt_at <= ?",
+                        arguments: [account, now.unixMillis]) ?? 0
+                let first = try Int64.fetchOne(
+                    db,
+                    sql: "SELECT min(expires_at) FROM tokens INDEXED BY tokens_due_expiry WHERE state = 'active' AND account = ? AND expires_at <= ?",
+                    arguments: [account, horizon])
+                let firstRetry = try Int64.fetchOne(
+                    db,
+                    sql: "SELECT min(next_attempt_at) FROM tokens INDEXED BY tokens_due_attempt WHERE state = 'revoking' AND account = ? AND next_attempt_at <= ?",
+                    arguments: [account, now.unixMillis])
+                for value in [first, firstRetry].compactMap({ $0 }) { oldest = min(oldest ?? value, value) }
+            }
+            return (due, oldest.map(Date.init(unixMillis:)))
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import GRDB
+import TokendCore
+
+/// Counts kept by triggers: O(accounts × states) to read, whatever the number of tokens.
+public struct StateCounts: Sendable, Hashable {
+    /// `provider → account → state → count`.
+    public var byAccount: [ProviderKind: [String: [TokenState: Int]]]
+    public var quarantined: Int
+
+    /// Totals per state over all accounts.
+    public var byState: [TokenState: Int] {
+        var totals: [TokenState: Int] = [:]
+        for accounts in byAccount.values {
+            for states in accounts.values { for (state, n) in states { totals[state, default: 0] += n } }
+        }
+        return totals
+    }
+
+    /// Totals per state for one provider.
+    public func byState(provider: ProviderKind) -> [TokenState: Int] {
+        var totals: [TokenState: Int] = [:]
+        for states in (byAccount[provider] ?? [:]).values { for (state, n) in states { totals[state, default: 0] += n } }
+        return totals
+    }
+}
+
+/// The persisted hold flag (survives restarts until an admin resumes).
+public struct HoldState: Sendable, Hashable {
+    public var held: Bool
+    public var reason: String?
+    public init(held: Bool, reason: String?) {
+        self.held = held
+        self.reason = reason
+    }
+}
+
+extension TokenStore {
+    /// Token counts by provider, account and state.
+    public func stateCounts() async throws -> StateCounts {
+        try await read { db in
+            var counts = StateCounts(byAccount: [:], quarantined: 0)
+            for row in try Row.fetchAll(db, sql: "SELECT provider, account, state, n FROM state_counts WHERE n > 0") {
+                guard let provider = ProviderKind(rawValue: row["provider"]),
+                    let state = TokenState(rawValue: row["state"])
+                else { continue }
+                counts.byAccount[provider, default: [:]][row["account"], default: [:]][state] = row["n"]
+            }
+            counts.quarantined =
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM tokens INDEXED BY tokens_quarantine WHERE quarantine IS NOT NULL") ?? 0
+            return counts
+        }
+    }
+
+    /// The persisted hold flag.
+    public func holdState() async throws -> HoldState {
+        try await read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'hold'")
+            guard let value: String = row?["value"] else { return HoldState(held: false, reason: nil) }
+            return HoldState(held: true, reason: value)
+        }
+    }
+
+    /// Sets or clears hold, audited as `hold` / `resume`.
+    public func setHold(_ hold: HoldState, actor: Actor) async throws {
+        let now = clock.now()
+        try await write { db in
+            if hold.held {
+                try db.execute(
+                    sql: "INSERT INTO settings (key, value) VALUES ('hold', ?) ON CONFLICT DO UPDATE SET value = excluded.value",
+                    arguments: [hold.reason ?? "held"])
+            } else {
+                try db.execute(sql: "DELETE FROM settings WHERE key = 'hold'")
+            }
+            try Self.insertAudit(
+                db, action: hold.held ? .hold : .resume, actor: actor, at: now, AuditFields(reason: hold.reason))
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import GRDB
+import Logging
+import TokendCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The token registry and audit log on SQLite (WAL, `synchronous=NORMAL`).
+///
+/// Every state change is a compare-and-set `UPDATE … WHERE id = ? AND state = ?` plus its audit row in one
+/// transaction; a lost race surfaces as ``StoreError/conflict(id:state:message:)``, never as an overwrite.
+public final class TokenStore: Sendable {
+    let pool: DatabasePool
+    let sealer: Sealer
+    let clock: any WallClock
+    let logger: Logger
+    /// Path of the database file.
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    public init(path: String, sealer: Sealer, clock: any WallClock = SystemClock(), logger: Logger? = nil) throws {
+        self.path = path
+        self.sealer = sealer
+        self.clock = clock
+        self.logger = logger ?? Logger(label: "tokend.store")
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        var configuration = GRDB.Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(5)
+        configuration.maximumReaderCount = 8
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+        }
+        // The database and its -wal/-shm files hold sealed tokens and the audit: owner-only.
+        let oldMask = umask(0o077)
+        defer { umask(oldMask) }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Schema.migrator.migrate(pool)
+        } catch {
+            throw StoreError.map(error)
+        }
+    }
+
+    /// Identifiers of the migrations applied to the file.
+    public func appliedMigrations() throws -> [String] {
+        try pool.read { db in try Schema.migrator.appliedIdentifiers(db).sorted() }
+    }
+
+    /// `PRAGMA integrity_check` (plus foreign keys); an empty array means the file is sound.
+    public func integrityCheck() throws -> [String] {
+        try pool.read { db in
+            var problems = try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
+            let orphans = try Row.fetchAll(db, sql: "PRAGMA foreign_key_check")
+            problems += orphans.map { "foreign key violation in \($0[0] as String? ?? "?")" }
+            return problems
+        }
+    }
+
+    /// Size of the database file plus its WAL, in bytes.
+    public func databaseSize() -> Int64 {
+        [path, path + "-wal"].reduce(Int64(0)) { total, file in
+            let attributes = try? FileManager.default.attributesOfItem(atPath: file)
+            return total + ((attributes?[.size] as? NSNumber)?.int64Value ?? 0)
+        }
+    }
+
+    /// Checkpoints the WAL (used at shutdown and by tests that inspect the files).
+    public func checkpoint() throws {
+        try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+    }
+
+    /// Runs `body` in one write transaction, mapping database errors to ``StoreError``.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.write(body)
+        } catch {
+            throw StoreError.map(error)
+        }
+    }
+
+    /// Runs `body` on a read snapshot, mapping database errors to ``StoreError``.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(body)
+        } catch {
+            throw StoreError.map(error)
+        }
+    }
+
+    /// Probes writability (used by `/healthz`): a write transaction that touches the settings table.
+    public func probeWritable() async -> Bool {
+        do {
+            try await write { db in
+                try db.execute(
+                    sql: "INSERT INTO settings (key, value) VALUES ('healthz', ?) "
+                        + "ON CONFLICT DO UPDATE SET value = excluded.value",
+                    arguments: [String(Date().unixMillis)])
+            }
+            return true
+        } catch {
+            return false
+        }
+    }
+}
+
+extension StoreError {
+    /// Maps GRDB/SQLite errors: full disk, read-only, I/O and lock timeouts are "unavailable".
+    static func map(_ error: any Error) -> any Error {
+        if error is StoreError { return error }
+        if let db = error as? DatabaseError {
+            switch db.resultCode {
+            case .SQLITE_FULL, .SQLITE_READONLY, .SQLITE_IOERR, .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_CANTOPEN,
+                .SQLITE_PROTOCOL, .SQLITE_NOLFS, .SQLITE_PERM:
+                return StoreError.unavailable("\(db.resultCode): \(db.message ?? "")")
+            default:
+                return StoreError.internalError("\(db.resultCode): \(db.message ?? "")")
+            }
+        }
+        return error
+    }
+}
