@@ -14,6 +14,18 @@ public struct Claim: Sendable {
     var sealed: Data?
 }
 
+/// One finished provider call and what to do about it, for ``TokenStore/recordAttempts(_:)``.
+public struct AttemptRecord: Sendable {
+    public var claim: Claim
+    public var result: AttemptResult
+    public var decision: RetryPolicy.Decision
+    public init(claim: Claim, result: AttemptResult, decision: RetryPolicy.Decision) {
+        self.claim = claim
+        self.result = result
+        self.decision = decision
+    }
+}
+
 extension TokenStore {
     /// Clears leases left by a previous run (a crash mid-attempt): bounded by the in-flight work of that run,
     /// found through a partial index, so start-up stays O(in-flight), not O(tokens).
@@ -112,62 +124,74 @@ extension TokenStore {
     public func recordAttempt(_ claim: Claim, result: AttemptResult, decision: RetryPolicy.Decision) async throws
         -> TokenState
     {
+        try await recordAttempts([AttemptRecord(claim: claim, result: result, decision: decision)])[0]
+    }
+
+    /// Records many attempts in one transaction (group commit); each keeps its own CAS and audit rows.
+    public func recordAttempts(_ attempts: [AttemptRecord]) async throws -> [TokenState] {
         let now = clock.now()
-        let attempt = claim.attempts + 1
         return try await write { db in
-            try Self.insertAudit(
-                db, action: .attempt, actor: .system("scheduler"), at: now,
-                AuditFields(
-                    tokenID: claim.id, episode: claim.episode, reason: result.outcome.name,
-                    providerStatus: result.httpStatus, providerDetail: result.outcome.detail,
-                    durationMillis: result.duration.milliseconds, attempt: attempt))
-            let matches = """
-                WHERE id = ? AND state = 'revoking' AND episode = ? AND in_flight = 1
-                """
-            switch decision {
-            case .done(let state):
-                try db.execute(
-                    sql: """
-                        UPDATE tokens SET state = ?, attempts = ?, in_flight = 0, next_attempt_at = NULL,
-                            revoked_at = ?, last_error = NULL, sealed = NULL \(matches)
-                        """,
-                    arguments: [state.rawValue, attempt, now.unixMillis, claim.id, claim.episode])
-                guard db.changesCount == 1 else { return try Self.currentState(db, claim.id) }
-                try Self.insertAudit(
-                    db, action: AuditAction(terminal: state) ?? .revoked, actor: .system("scheduler"), at: now,
-                    AuditFields(
-                        tokenID: claim.id, episode: claim.episode, providerStatus: result.httpStatus,
-                        providerDetail: result.outcome.detail, attempt: attempt))
-                return state
-            case .retry(let at):
-                try db.execute(
-                    sql: "UPDATE tokens SET attempts = ?, in_flight = 0, next_attempt_at = ?, last_error = ? \(matches)",
-                    arguments: [attempt, at.unixMillis, result.outcome.detail, claim.id, claim.episode])
-                return try Self.currentState(db, claim.id)
-            case .fail(let next, let error):
-                try db.execute(
-                    sql: """
-                        UPDATE tokens SET state = 'failed', attempts = ?, in_flight = 0, next_attempt_at = ?,
-                            last_error = ?, revocation_reason = 'failed' \(matches)
-                        """,
-                    arguments: [attempt, next.unixMillis, error, claim.id, claim.episode])
-                guard db.changesCount == 1 else { return try Self.currentState(db, claim.id) }
-                try Self.insertAudit(
-                    db, action: .failed, actor: .system("scheduler"), at: now,
-                    AuditFields(
-                        tokenID: claim.id, episode: claim.episode, reason: error, providerStatus: result.httpStatus,
-                        providerDetail: result.outcome.detail, attempt: attempt))
-                return .failed
-            }
+            try attempts.map { try Self.apply(db, $0, now: now) }
         }
     }
 
-    /// Releases a claim without an attempt (shutdown before the call, or hold): due again at once.
-    public func release(_ claim: Claim) async throws {
-        try await write { db in
+    static func apply(_ db: Database, _ item: AttemptRecord, now: Date) throws -> TokenState {
+        let claim = item.claim
+        let result = item.result
+        let attempt = claim.attempts + 1
+        try insertAudit(
+            db, action: .attempt, actor: .system("scheduler"), at: now,
+            AuditFields(
+                tokenID: claim.id, episode: claim.episode, reason: result.outcome.name,
+                providerStatus: result.httpStatus, providerDetail: result.outcome.detail,
+                durationMillis: result.duration.milliseconds, attempt: attempt))
+        let matches = "WHERE id = ? AND state = 'revoking' AND episode = ? AND in_flight = 1"
+        switch item.decision {
+        case .done(let state):
             try db.execute(
-                sql: "UPDATE tokens SET in_flight = 0 WHERE id = ? AND episode = ? AND in_flight = 1",
-                arguments: [claim.id, claim.episode])
+                sql: """
+                    UPDATE tokens SET state = ?, attempts = ?, in_flight = 0, next_attempt_at = NULL,
+                        revoked_at = ?, last_error = NULL, sealed = NULL \(matches)
+                    """,
+                arguments: [state.rawValue, attempt, now.unixMillis, claim.id, claim.episode])
+            guard db.changesCount == 1 else { return try currentState(db, claim.id) }
+            try insertAudit(
+                db, action: AuditAction(terminal: state) ?? .revoked, actor: .system("scheduler"), at: now,
+                AuditFields(
+                    tokenID: claim.id, episode: claim.episode, providerStatus: result.httpStatus,
+                    providerDetail: result.outcome.detail, attempt: attempt))
+            return state
+        case .retry(let at):
+            try db.execute(
+                sql: "UPDATE tokens SET attempts = ?, in_flight = 0, next_attempt_at = ?, last_error = ? \(matches)",
+                arguments: [attempt, at.unixMillis, result.outcome.detail, claim.id, claim.episode])
+            return try currentState(db, claim.id)
+        case .fail(let next, let error):
+            try db.execute(
+                sql: """
+                    UPDATE tokens SET state = 'failed', attempts = ?, in_flight = 0, next_attempt_at = ?,
+                        last_error = ?, revocation_reason = 'failed' \(matches)
+                    """,
+                arguments: [attempt, next.unixMillis, error, claim.id, claim.episode])
+            guard db.changesCount == 1 else { return try currentState(db, claim.id) }
+            try insertAudit(
+                db, action: .failed, actor: .system("scheduler"), at: now,
+                AuditFields(
+                    tokenID: claim.id, episode: claim.episode, reason: error, providerStatus: result.httpStatus,
+                    providerDetail: result.outcome.detail, attempt: attempt))
+            return .failed
+        }
+    }
+
+    /// Releases claims without an attempt (shutdown before the call): due again at once.
+    public func release(_ claims: [Claim]) async throws {
+        guard !claims.isEmpty else { return }
+        try await write { db in
+            for claim in claims {
+                try db.execute(
+                    sql: "UPDATE tokens SET in_flight = 0 WHERE id = ? AND episode = ? AND in_flight = 1",
+                    arguments: [claim.id, claim.episode])
+            }
         }
     }
 

@@ -61,11 +61,14 @@ extension TokenStore {
         }
     }
 
-    /// Sets or clears hold, audited as `hold` / `resume`.
-    public func setHold(_ hold: HoldState, actor: Actor) async throws {
+    /// Sets or clears hold, audited as `hold` / `resume`. With `persist: false` only the audit row is written
+    /// (start-up flag and breaker trips, which are re-evaluated at each start).
+    public func setHold(_ hold: HoldState, actor: Actor, persist: Bool = true) async throws {
         let now = clock.now()
         try await write { db in
-            if hold.held {
+            if !persist {
+                // audit only
+            } else if hold.held {
                 try db.execute(
                     sql: "INSERT INTO settings (key, value) VALUES ('hold', ?) ON CONFLICT DO UPDATE SET value = excluded.value",
                     arguments: [hold.reason ?? "held"])

@@ -1,0 +1,364 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import TokendCore
+import TokendStore
+
+/// The one scheduler of the daemon: a single loop over the store's due indexes (no timer per token, nothing
+/// loaded at start-up) that claims due work oldest-first in bounded batches and feeds per-account lanes.
+///
+/// It wakes at the earliest of: the next due instant (queried), ``wake()``, ``sweep()``, and `sweep_interval`.
+public final class RevocationScheduler: Service, RevocationControl {
+    /// Tunables beyond the config file's `[schedule]`.
+    public struct Options: Sendable {
+        public var schedule: Configuration.Schedule
+        /// Start in hold (`tokend serve --hold`).
+        public var startHeld: Bool
+        /// Audit retention (`[audit] retain`); pruned in small batches from the loop.
+        public var auditRetain: Duration?
+        /// Source of jitter in `0..<1` for retry backoff.
+        public var jitter: @Sendable () -> Double
+
+        public init(
+            schedule: Configuration.Schedule, startHeld: Bool = false, auditRetain: Duration? = nil,
+            jitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+        ) {
+            self.schedule = schedule
+            self.startHeld = startHeld
+            self.auditRetain = auditRetain
+            self.jitter = jitter
+        }
+    }
+
+    private struct State {
+        var options: Options
+        var hold = HoldState(held: false, reason: nil)
+        var holdPersisted = false
+        var health: [String: HealthTracker] = [:]
+        var lastLoopAt: Date?
+        var shuttingDown = false
+        var stalled = false
+    }
+
+    private let store: TokenStore
+    private let performer: any LogoffPerformer
+    private let clock: any WallClock
+    private let logger: Logger
+    private let lanes: [AccountLane]
+    private let state: Mutex<State>
+    private let signal = WakeSignal()
+    private let metrics = EngineMetrics()
+    private let onLoop: @Sendable () -> Void
+    private let recorder: OutcomeRecorder
+    private let writable = AtomicFlag(true)
+
+    /// - Parameter onLoop: called at each pass of the loop (the systemd watchdog heartbeat hangs here, so a stuck
+    ///   scheduler stops the pings).
+    public init(
+        store: TokenStore, performer: any LogoffPerformer, accounts: [Configuration.Account], options: Options,
+        clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "tokend.engine"),
+        onLoop: @escaping @Sendable () -> Void = {}
+    ) {
+        self.store = store
+        self.performer = performer
+        self.clock = clock
+        self.logger = logger
+        self.onLoop = onLoop
+        self.lanes = accounts.map(AccountLane.init)
+        var initial = State(options: options)
+        for account in accounts { initial.health[account.name] = HealthTracker(provider: account.provider) }
+        self.state = Mutex(initial)
+        let writable = self.writable
+        self.recorder = OutcomeRecorder(store: store, logger: logger) { unavailable in
+            writable.set(!unavailable)
+        }
+    }
+
+    // MARK: RevocationControl
+
+    public func wake() { signal.signal() }
+
+    public func sweep() { signal.signal() }
+
+    public func hold(reason: String, actor: Actor) async throws {
+        try await setHold(HoldState(held: true, reason: reason), actor: actor, persist: true)
+    }
+
+    public func resume(actor: Actor) async throws {
+        try await setHold(HoldState(held: false, reason: nil), actor: actor, persist: true)
+        signal.signal()
+    }
+
+    public func waitForTerminal(id: String, timeout: Duration) async throws -> TokenRecord? {
+        let deadline = ContinuousClock.now + timeout
+        var pause = Duration.milliseconds(10)
+        while true {
+            let record = try await store.token(id: id)
+            guard let record, !record.state.isTerminal else {
+                if ContinuousClock.now >= deadline { return record }
+                try await Task.sleep(for: min(pause, deadline - ContinuousClock.now))
+                pause = min(pause * 2, .milliseconds(200))
+                continue
+            }
+            return record
+        }
+    }
+
+    public func status() -> EngineStatus {
+        let inFlight = Dictionary(uniqueKeysWithValues: lanes.map { ($0.name, $0.inFlight) })
+        return state.withLock { state in
+            EngineStatus(
+                hold: state.hold.held, holdReason: state.hold.reason,
+                accounts: state.health.sorted { $0.key < $1.key }.map { name, tracker in
+                    tracker.snapshot(account: name, inFlight: inFlight[name] ?? 0)
+                },
+                lastLoopAt: state.lastLoopAt)
+        }
+    }
+
+    /// Whether the last write of attempt outcomes succeeded (for `/healthz`).
+    public var storeAvailable: Bool { writable.isSet }
+
+    /// Applies reloaded account limits and schedule (SIGHUP). Accounts added or removed need a restart.
+    public func reload(accounts: [Configuration.Account], schedule: Configuration.Schedule) {
+        for lane in lanes {
+            if let account = accounts.first(where: { $0.name == lane.name }) { lane.reload(account) }
+        }
+        state.withLock { $0.options.schedule = schedule }
+        signal.signal()
+    }
+
+    /// Test hook: a stalled scheduler stops calling `onLoop` (and so stops watchdog pings).
+    public func stallForTesting(_ stalled: Bool) { state.withLock { $0.stalled = stalled } }
+
+    // MARK: Service
+
+    public func run() async throws {
+        let released = try await store.releaseStaleLeases()
+        if released > 0 { logger.notice("released leases of an earlier run", metadata: ["count": "\(released)"]) }
+        let persisted = try await store.holdState()
+        if persisted.held {
+            state.withLock {
+                $0.hold = persisted
+                $0.holdPersisted = true
+            }
+            logger.warning("starting in hold (persisted)", metadata: ["reason": "\(persisted.reason ?? "")"])
+        }
+        let options = state.withLock { $0.options }
+        if options.startHeld && !persisted.held {
+            try await setHold(
+                HoldState(held: true, reason: "start-up flag --hold"), actor: .system("startup"), persist: false)
+        }
+        try await checkBreaker(context: "start-up")
+
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                for lane in lanes {
+                    group.addTask { await lane.run { claim, account in await self.perform(claim, account, lane) } }
+                }
+                await loop()
+                var leftovers: [Claim] = []
+                for lane in lanes { leftovers += lane.stop() }
+                do {
+                    try await store.release(leftovers)
+                } catch {
+                    logger.error("cannot release queued claims at shutdown", metadata: ["error": "\(error)"])
+                }
+            }
+        } onGracefulShutdown: {
+            self.state.withLock { $0.shuttingDown = true }
+            self.signal.signal()
+        }
+        logger.info("scheduler stopped")
+    }
+
+    private func loop() async {
+        var lastWall = clock.now()
+        var lastMonotonic = ContinuousClock.now
+        var lastHousekeeping = ContinuousClock.now - .seconds(60)
+        var lastPrune = ContinuousClock.now
+        while true {
+            let (shuttingDown, stalled, held, options) = state.withLock {
+                ($0.shuttingDown, $0.stalled, $0.hold.held, $0.options)
+            }
+            if shuttingDown || Task.isCancelled { return }
+            if stalled {
+                await signal.wait(timeout: .milliseconds(50))
+                continue
+            }
+            let passStarted = ContinuousClock.now
+            onLoop()
+            let wallNow = clock.now()
+            state.withLock { $0.lastLoopAt = wallNow }
+
+            // A wall-clock jump (restore, NTP step) can make a mass of tokens due at once: check the breaker.
+            let wallElapsed = Duration.milliseconds(wallNow.unixMillis - lastWall.unixMillis)
+            if options.schedule.breaker.check(wallElapsed: wallElapsed, monotonicElapsed: passStarted - lastMonotonic)
+                != nil
+            {
+                logger.warning("wall clock jumped", metadata: ["by_ms": "\((wallElapsed - (passStarted - lastMonotonic)).milliseconds)"])
+                try? await checkBreaker(context: "clock jump")
+            }
+            lastWall = wallNow
+            lastMonotonic = passStarted
+
+            var moreWork = false
+            if !held {
+                moreWork = await claimPass(options: options)
+            }
+            if passStarted - lastHousekeeping >= .seconds(1) {
+                lastHousekeeping = passStarted
+                await housekeeping(options: options)
+            }
+            if let retain = options.auditRetain, passStarted - lastPrune >= .seconds(10) {
+                lastPrune = passStarted
+                await prune(retain: retain)
+            }
+
+            let timeout: Duration
+            if moreWork {
+                timeout = .milliseconds(5)
+            } else if held {
+                timeout = options.schedule.sweepInterval
+            } else {
+                timeout = await untilNextDue(options: options)
+            }
+            await signal.wait(timeout: timeout)
+            // Coalesce bursts of wake-ups (a registration storm) into at most ~200 passes a second.
+            let elapsed = ContinuousClock.now - passStarted
+            if elapsed < .milliseconds(5) { try? await Task.sleep(for: .milliseconds(5) - elapsed) }
+        }
+    }
+
+    /// Claims for every lane that has room; returns whether any lane may have more due work right now.
+    private func claimPass(options: Options) async -> Bool {
+        var more = false
+        for lane in lanes {
+            let room = min(lane.room, options.schedule.claimBatch)
+            guard room > 0 else { continue }
+            do {
+                let claims = try await store.claimDue(
+                    account: lane.name, limit: room, revokeBeforeExpiry: options.schedule.revokeBeforeExpiry)
+                writable.set(true)
+                lane.enqueue(claims)
+                if claims.count == room { more = true }
+            } catch {
+                writable.set(false)
+                logger.error(
+                    "cannot claim due work", metadata: ["account": "\(lane.name)", "error": "\(error)"])
+            }
+        }
+        return more
+    }
+
+    private func untilNextDue(options: Options) async -> Duration {
+        var next: Date?
+        for lane in lanes where lane.room > 0 {
+            if let due = try? await store.nextDue(
+                account: lane.name, revokeBeforeExpiry: options.schedule.revokeBeforeExpiry)
+            {
+                next = min(next ?? due, due)
+            }
+        }
+        guard let next else { return options.schedule.sweepInterval }
+        let millis = max(0, next.unixMillis - clock.now().unixMillis + 1)
+        return min(.milliseconds(millis), options.schedule.sweepInterval)
+    }
+
+    private func perform(_ claim: Claim, _ account: Configuration.Account, _ lane: AccountLane) async {
+        defer { if lane.room > 0 { signal.signal() } }
+        if state.withLock({ $0.hold.held || $0.shuttingDown }) {
+            // Hold entered after the claim: no provider call; the token waits as `revoking`.
+            try? await store.release([claim])
+            return
+        }
+        let token: String
+        do {
+            token = try store.reveal(claim)
+        } catch {
+            logger.error(
+                "token quarantined: cannot unseal",
+                metadata: ["token_id": "\(claim.id)", "account": "\(claim.account)", "error": "\(error)"])
+            try? await store.quarantine(claim, error: error.description)
+            return
+        }
+        let result = await performer.logoff(account: account, token: token)
+        let options = state.withLock { $0.options }
+        let decision = options.schedule.retryPolicy.decide(
+            outcome: result.outcome, attempt: claim.attempts + 1, now: clock.now(), jitter: options.jitter())
+        let finalState = await recorder.record(AttemptRecord(claim: claim, result: result, decision: decision))
+
+        metrics.attempt(provider: claim.provider, account: claim.account, result: result)
+        if let finalState, finalState.isTerminal {
+            metrics.revocation(provider: claim.provider, account: claim.account, outcome: finalState.rawValue)
+        }
+        let now = clock.now()
+        state.withLock { $0.health[claim.account]?.record(result.outcome, at: now) }
+        var metadata: Logger.Metadata = [
+            "token_id": "\(claim.id)", "provider": "\(claim.provider.rawValue)", "account": "\(claim.account)",
+            "outcome": "\(result.outcome.name)", "attempt": "\(claim.attempts + 1)",
+            "duration_ms": "\(result.duration.milliseconds)",
+        ]
+        if let status = result.httpStatus { metadata["http_status"] = "\(status)" }
+        if let detail = result.outcome.detail { metadata["detail"] = "\(detail)" }
+        switch result.outcome {
+        case .revoked, .alreadyRevoked: logger.info("logoff", metadata: metadata)
+        case .transient, .permanent: logger.warning("logoff", metadata: metadata)
+        }
+    }
+
+    private func setHold(_ hold: HoldState, actor: Actor, persist: Bool) async throws {
+        try await store.setHold(hold, actor: actor, persist: persist)
+        state.withLock {
+            $0.hold = hold
+            $0.holdPersisted = persist && hold.held
+        }
+        metrics.held.record(hold.held ? 1 : 0)
+        if hold.held {
+            logger.warning("hold: no provider calls until resumed", metadata: ["reason": "\(hold.reason ?? "")"])
+        } else {
+            logger.notice("resumed")
+        }
+    }
+
+    private func checkBreaker(context: String) async throws {
+        let options = state.withLock { $0.options }
+        guard !state.withLock({ $0.hold.held }) else { return }
+        let backlog = try await store.backlog(
+            accounts: lanes.map(\.name), revokeBeforeExpiry: options.schedule.revokeBeforeExpiry)
+        if let trip = options.schedule.breaker.check(dueCount: backlog.due) {
+            try await setHold(
+                HoldState(held: true, reason: "\(trip) (\(context))"), actor: .system("breaker"), persist: false)
+        }
+    }
+
+    private func housekeeping(options: Options) async {
+        if let backlog = try? await store.backlog(
+            accounts: lanes.map(\.name), revokeBeforeExpiry: options.schedule.revokeBeforeExpiry)
+        {
+            metrics.backlog.record(backlog.due)
+            let overdue = backlog.oldest.map { max(0, clock.now().timeIntervalSince($0)) } ?? 0
+            metrics.oldestOverdue.record(overdue)
+        }
+        if let counts = try? await store.stateCounts() { metrics.tokens(counts.byState) }
+    }
+
+    private func prune(retain: Duration) async {
+        let cutoff = clock.now().adding(.zero - retain)
+        do {
+            let removed = try await store.pruneAudit(olderThan: cutoff, batch: 500)
+            if removed > 0 { logger.info("audit retention", metadata: ["removed": "\(removed)"]) }
+        } catch {
+            logger.error("audit retention failed", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// A shareable atomic boolean (a `Mutex`/`Atomic` itself cannot be captured by escaping closures).
+final class AtomicFlag: Sendable {
+    private let value: Atomic<Bool>
+    init(_ initial: Bool) { value = Atomic(initial) }
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    func set(_ newValue: Bool) { value.store(newValue, ordering: .releasing) }
+}
