@@ -187,7 +187,10 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TokendClient", "TokendFakeProviders", "TokendStore"],
+            dependencies: [
+                "TokendClient", "TokendFakeProviders", "TokendStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,0 +1,197 @@
+import Foundation
+import TokendClient
+import TokendFakeProviders
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Locates binaries built next to the test bundle (`swift build` puts every product in one directory).
+enum BuiltProducts {
+    static var directory: URL {
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            if FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("tokend").path) { return url }
+        }
+        // Fall back to the package's default build folder.
+        let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        return package.appendingPathComponent(".build/debug")
+    }
+    static var tokend: String { directory.appendingPathComponent("tokend").path }
+    static var tokenctl: String { directory.appendingPathComponent("tokenctl").path }
+}
+
+/// A temporary directory holding one daemon's config, database, key and socket.
+struct DaemonSandbox {
+    let root: URL
+    var config: URL { root.appendingPathComponent("tokend.toml") }
+    var database: String { root.appendingPathComponent("tokend.sqlite3").path }
+    var keyFile: String { root.appendingPathComponent("master.key").path }
+    var socket: String { root.appendingPathComponent("run/tokend.sock").path }
+    var log: URL { root.appendingPathComponent("daemon.log") }
+
+    init() throws {
+        // Short path: sun_path holds 108 bytes.
+        root = URL(fileURLWithPath: "/tmp/tkd-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("run"), withIntermediateDirectories: true)
+        chmod(root.path, 0o755)
+    }
+
+    /// Writes a config with one FogBugz XML account `fb` and one Box REST account `bx` on `fake`.
+    func writeConfig(
+        fake: FakeProviderServer, schedule: String = "", extra: String = "", fbConcurrency: Int = 8,
+        rate: Int = 1000, timeout: String = "2s", socketMode: String = "0660"
+    ) throws {
+        let text = """
+            [daemon]
+            database = "\(database)"
+            key_file = "\(keyFile)"
+
+            [control]
+            socket = "\(socket)"
+            mode = "\(socketMode)"
+            operators = []
+            admins = ["root"]
+
+            [schedule]
+            sweep_interval = "100ms"
+            retry_base = "100ms"
+            retry_max_delay = "1s"
+            max_attempts = 5
+            \(schedule)
+
+            [[fogbugz]]
+            name = "fb"
+            base_url = "\(fake.baseURL)"
+            api = "xml"
+            api_path = "api.asp?"
+            concurrency = \(fbConcurrency)
+            rate_per_second = \(rate)
+            timeout = "\(timeout)"
+
+            [[box]]
+            name = "bx"
+            base_url = "\(fake.boxBaseURL)"
+            api = "rest"
+            api_key = "\(FakeProviderOptions().apiKey)"
+            concurrency = 8
+            rate_per_second = \(rate)
+            timeout = "\(timeout)"
+            \(extra)
+            """
+        try text.write(to: config, atomically: true, encoding: .utf8)
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: root) }
+}
+
+/// A `tokend serve` child process.
+final class DaemonProcess: @unchecked Sendable {
+    let process = Process()
+    let sandbox: DaemonSandbox
+    let client: ControlClient
+
+    /// Starts the daemon and waits until `/healthz` answers (or throws after `timeout`).
+    init(
+        sandbox: DaemonSandbox, arguments: [String] = [], environment: [String: String] = [:],
+        timeout: Duration = .seconds(20)
+    ) async throws {
+        self.sandbox = sandbox
+        process.executableURL = URL(fileURLWithPath: BuiltProducts.tokend)
+        process.arguments = ["serve", "--config", sandbox.config.path] + arguments
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        env.removeValue(forKey: "NOTIFY_SOCKET")
+        if environment["NOTIFY_SOCKET"] != nil { env["NOTIFY_SOCKET"] = environment["NOTIFY_SOCKET"] }
+        process.environment = env
+        if !FileManager.default.fileExists(atPath: sandbox.log.path) {
+            FileManager.default.createFile(atPath: sandbox.log.path, contents: nil)
+        }
+        let log = try FileHandle(forWritingTo: sandbox.log)
+        log.seekToEndOfFile()
+        process.standardError = log
+        process.standardOutput = log
+        try process.run()
+        client = ControlClient(socketPath: sandbox.socket, requestTimeout: .seconds(30), connectTimeout: .seconds(2))
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if !process.isRunning {
+                throw DaemonError.exited(status: process.terminationStatus, log: logText)
+            }
+            if let response = try? await client.request("GET", "/healthz"), response.status == 200 { break }
+            if ContinuousClock.now > deadline { throw DaemonError.notReady(log: logText) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    var pid: Int32 { process.processIdentifier }
+    var logText: String { (try? String(contentsOf: sandbox.log, encoding: .utf8)) ?? "" }
+
+    /// Sends `signal` and, for SIGKILL/SIGTERM, waits for the exit.
+    func signal(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    @discardableResult
+    func stop(signal: Int32 = SIGTERM) async -> Int32 {
+        await client.close()
+        if process.isRunning { kill(process.processIdentifier, signal) }
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        return process.terminationStatus
+    }
+
+    enum DaemonError: Error, CustomStringConvertible {
+        case exited(status: Int32, log: String)
+        case notReady(log: String)
+        var description: String {
+            switch self {
+            case .exited(let status, let log): "tokend exited with \(status):\n\(log)"
+            case .notReady(let log): "tokend did not become ready:\n\(log)"
+            }
+        }
+    }
+}
+
+/// Runs a command to completion and returns its exit status and combined output.
+@discardableResult
+func run(_ executable: String, _ arguments: [String], stdin: String? = nil, environment: [String: String] = [:])
+    throws -> (status: Int32, output: String)
+{
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    for (key, value) in environment { env[key] = value }
+    process.environment = env
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    let input = Pipe()
+    process.standardInput = input
+    try process.run()
+    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+    try input.fileHandleForWriting.close()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+extension ControlResponse {
+    /// The body as a JSON object.
+    var object: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:]
+    }
+}
+
+/// Polls `condition` every 20 ms up to `timeout`.
+func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return try await condition()
+}
