@@ -1,1 +1,82 @@
-print("bench")
+import Foundation
+import Logging
+import TokendCore
+import TokendFakeProviders
+import TokendStore
+
+// tokend-bench [quick] — prints every figure of issues 5, 6 and 8 side by side from one run.
+// `quick` shrinks the sizes (for CI smoke runs); figures in the README come from a full run in release mode.
+let quick = CommandLine.arguments.contains("quick")
+let scale = quick ? 0.02 : 1.0
+let binaryDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+let tokend = binaryDirectory.appendingPathComponent("tokend").path
+LoggingSystem.bootstrap { _ in SwiftLogNoOpLogHandler() }
+
+func line(_ label: String, _ value: String) { print(label.padding(toLength: 52, withPad: " ", startingAt: 0) + value) }
+func f(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
+
+func benchmark() async throws {
+    print("tokend benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(quick ? "quick" : "full") run, \(Date())")
+
+    // Engine (issue 5)
+    let fake = try await FakeProviderServer.start(FakeProviderOptions(recordCalls: false))
+    let raw = await EngineBenchmark.rawCapacity(fake: fake, seconds: quick ? 2 : 5)
+    let e2e = try await EngineBenchmark.endToEnd(fake: fake, count: Int(50_000 * scale))
+    line("fake provider raw capacity (32 in flight)", "\(f(raw, 0)) calls/s")
+    line("end-to-end revocations", "\(f(e2e, 0)) revocations/s  (ratio \(f(e2e / raw, 2)) of raw)")
+    let late = try await EngineBenchmark.lateness(fake: fake, count: Int(100_000 * scale), window: quick ? 5 : 60)
+    line("expiry lateness, \(Int(100_000 * scale)) due within \(quick ? 5 : 60) s", "p50 \(f(late.0 * 1000)) ms, p99 \(f(late.1 * 1000)) ms, max \(f(late.2 * 1000)) ms")
+    try await fake.shutdown()
+
+    // Daemon start-up and RSS, empty vs large store (issue 8)
+    let big = Int(1_000_000 * scale)
+    let empty = try DaemonBenchmark.Sandbox("empty")
+    let loaded = try DaemonBenchmark.Sandbox("loaded")
+    defer { Scratch.remove(empty.root); Scratch.remove(loaded.root) }
+    do {
+        let store = try loaded.openStore()
+        let far = Date().addingTimeInterval(30 * 86_400)
+        let started = ContinuousClock.now
+        try await EngineBenchmark.populate(store, fake: nil, count: big, prefix: "big", owner: { "owner-\($0 % 10_000)" }) { i in
+            far.addingTimeInterval(Double(i % 86_400))
+        }
+        try store.checkpoint()
+        line("store populated directly", "\(big) tokens in \(f((ContinuousClock.now - started).seconds)) s")
+    }
+    // Warm the page cache and binary once so both runs compare like with like.
+    try await DaemonBenchmark.Daemon(empty, binary: tokend).stop()
+    var startEmpty: [Double] = [], startLoaded: [Double] = [], rssEmpty = 0.0, rssLoaded = 0.0
+    for _ in 0..<3 {
+        let a = try await DaemonBenchmark.Daemon(empty, binary: tokend)
+        startEmpty.append(a.readyAfter)
+        rssEmpty = a.rssMB
+        a.stop()
+        let b = try await DaemonBenchmark.Daemon(loaded, binary: tokend)
+        startLoaded.append(b.readyAfter)
+        rssLoaded = b.rssMB
+        b.stop()
+    }
+    let se = startEmpty.sorted()[1], sl = startLoaded.sorted()[1]
+    line("start-up to ready, 0 tokens (median of 3)", "\(f(se * 1000)) ms, RSS \(f(rssEmpty)) MB")
+    line("start-up to ready, \(big) tokens (median of 3)", "\(f(sl * 1000)) ms, RSS \(f(rssLoaded)) MB")
+    line("ratios loaded/empty", "start-up \(f(sl / se, 2)), RSS \(f(rssLoaded / rssEmpty, 2))")
+
+    // Control API with the large store (issue 6)
+    let daemon = try await DaemonBenchmark.Daemon(loaded, binary: tokend)
+    let seconds = quick ? 2.0 : 8.0
+    let single = try await DaemonBenchmark.registerSingle(socket: loaded.socket, seconds: seconds, tag: UUID().uuidString)
+    line("durable registrations, single, 8 connections", "\(f(single.perSecond, 0))/s, p50 \(f(single.p50 * 1000, 2)) ms, p99 \(f(single.p99 * 1000, 2)) ms")
+    let batch = try await DaemonBenchmark.registerBatch(socket: loaded.socket, seconds: seconds, tag: UUID().uuidString)
+    line("durable registrations, batch of 1000, 8 conns", "\(f(batch.perSecond, 0)) tokens/s, p50 \(f(batch.p50 * 1000, 1)) ms/batch")
+    let list = try await DaemonBenchmark.listByOwner(socket: loaded.socket, seconds: seconds, owners: 10_000)
+    line("list by owner (100 rows), \(big)+ tokens", "\(f(list.perSecond, 0))/s, p50 \(f(list.p50 * 1000, 2)) ms, p99 \(f(list.p99 * 1000, 2)) ms")
+    line("RSS after the API load", "\(f(daemon.rssMB)) MB")
+    daemon.stop()
+}
+
+do {
+    try await benchmark()
+} catch {
+    print("benchmark failed: \(error)")
+    exit(1)
+}
