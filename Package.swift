@@ -188,8 +188,9 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "TokendClient", "TokendFakeProviders", "TokendStore",
+                "TokendClient", "TokendFakeProviders", "TokendStore", "TokendEngine", "TokendProviders",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -273,17 +273,7 @@ public final class RevocationScheduler: Service, RevocationControl {
             try? await store.release([claim])
             return
         }
-        let token: String
-        do {
-            token = try store.reveal(claim)
-        } catch {
-            logger.error(
-                "token quarantined: cannot unseal",
-                metadata: ["token_id": "\(claim.id)", "account": "\(claim.account)", "error": "\(error)"])
-            try? await store.quarantine(claim, error: error.description)
-            return
-        }
-        let result = await performer.logoff(account: account, token: token)
+        let result = await performer.logoff(account: account, token: claim.token)
         let options = state.withLock { $0.options }
         let decision = options.schedule.retryPolicy.decide(
             outcome: result.outcome, attempt: claim.attempts + 1, now: clock.now(), jitter: options.jitter())

@@ -10,8 +10,17 @@ public struct Claim: Sendable {
     public var episode: Int
     /// Attempts made so far in this episode; the next call is number `attempts + 1`.
     public var attempts: Int
-    /// The sealed token; unseal with ``TokenStore/reveal(_:)`` just before the call.
-    var sealed: Data?
+    /// The raw token, unsealed for the logoff call. Held only in memory; never logged.
+    public var token: String
+
+    public init(id: String, provider: ProviderKind, account: String, episode: Int, attempts: Int, token: String) {
+        self.id = id
+        self.provider = provider
+        self.account = account
+        self.episode = episode
+        self.attempts = attempts
+        self.token = token
+    }
 }
 
 /// One finished provider call and what to do about it, for ``TokenStore/recordAttempts(_:)``.
@@ -36,7 +45,10 @@ extension TokenStore {
             try db.execute(
                 sql: "UPDATE tokens SET in_flight = 0, next_attempt_at = min(coalesce(next_attempt_at, ?), ?) WHERE in_flight = 1",
                 arguments: [now.unixMillis, now.unixMillis])
-            return db.changesCount
+            let released = db.changesCount
+            // Quarantined rows get one more chance per start (the operator may have fixed the key or the row).
+            try db.execute(sql: "UPDATE tokens SET quarantine = NULL WHERE quarantine IS NOT NULL")
+            return released
         }
     }
 
@@ -69,6 +81,24 @@ extension TokenStore {
                 let id: String = row["id"]
                 let state: String = row["state"]
                 guard let record = try Self.fetchRecord(db, id: id) else { continue }
+                // Unseal before any transition: a row that cannot be opened is quarantined with its state
+                // unchanged (anchors.md §6.2), and everything else keeps going.
+                let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM tokens WHERE id = ?", arguments: [id])
+                let token: String
+                do throws(Sealer.UnsealError) {
+                    guard let sealed else { throw Sealer.UnsealError(description: "no sealed token stored") }
+                    token = try self.sealer.open(sealed, tokenID: id)
+                } catch {
+                    try db.execute(
+                        sql: "UPDATE tokens SET quarantine = ?, last_error = ? WHERE id = ?",
+                        arguments: [error.description, "quarantined: \(error.description)", id])
+                    try Self.insertAudit(
+                        db, action: .quarantined, actor: .system("scheduler"), at: now,
+                        AuditFields(tokenID: id, episode: record.episode, reason: error.description))
+                    self.logger.error(
+                        "token quarantined", metadata: ["token_id": "\(id)", "account": "\(account)", "error": "\(error)"])
+                    continue
+                }
                 switch state {
                 case "active":
                     try Self.compareAndSet(
@@ -86,34 +116,14 @@ extension TokenStore {
                     try Self.compareAndSet(
                         db, id: id, from: .revoking, to: .revoking, assignments: "in_flight = 1")
                 }
-                let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM tokens WHERE id = ?", arguments: [id])
-                let attempts = state == "failed" ? 0 : record.attempts
-                let episode = state == "failed" ? record.episode + 1 : record.episode
+                let reopened = state == "failed"
                 claims.append(
                     Claim(
-                        id: id, provider: record.provider, account: record.account, episode: episode,
-                        attempts: attempts, sealed: sealed))
+                        id: id, provider: record.provider, account: record.account,
+                        episode: reopened ? record.episode + 1 : record.episode,
+                        attempts: reopened ? 0 : record.attempts, token: token))
             }
             return claims
-        }
-    }
-
-    /// Unseals a claimed token for the provider call. Failure means the row is corrupt or the key is wrong.
-    public func reveal(_ claim: Claim) throws(Sealer.UnsealError) -> String {
-        guard let sealed = claim.sealed else { throw Sealer.UnsealError(description: "no sealed token stored") }
-        return try sealer.open(sealed, tokenID: claim.id)
-    }
-
-    /// Marks a row that cannot be unsealed or decoded: its state stays, the scheduler skips it, status counts it.
-    public func quarantine(_ claim: Claim, error: String) async throws {
-        let now = clock.now()
-        try await write { db in
-            try db.execute(
-                sql: "UPDATE tokens SET quarantine = ?, in_flight = 0, last_error = ? WHERE id = ?",
-                arguments: [error, error, claim.id])
-            try Self.insertAudit(
-                db, action: .quarantined, actor: .system("scheduler"), at: now,
-                AuditFields(tokenID: claim.id, episode: claim.episode, reason: error))
         }
     }
 

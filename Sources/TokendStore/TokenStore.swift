@@ -47,6 +47,35 @@ public final class TokenStore: Sendable {
         } catch {
             throw StoreError.map(error)
         }
+        try verifyKey()
+    }
+
+    /// Refuses a master key other than the one the database was created with: opening with the wrong key
+    /// would otherwise quarantine every row at its first due time.
+    private func verifyKey() throws {
+        let check = sealer.fingerprint("tokend/key-check/v1")
+        let stored = try pool.write { db -> String? in
+            if let existing = try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'key_check'") {
+                return existing
+            }
+            try db.execute(sql: "INSERT INTO settings (key, value) VALUES ('key_check', ?)", arguments: [check])
+            return check
+        }
+        guard stored == check else {
+            throw MasterKey.LoadError(
+                description: "the master key does not match the database \(path) (it was created with another key)")
+        }
+    }
+
+    /// Test hook: caps the database size (`PRAGMA max_page_count`) on the writer connection to simulate a full
+    /// disk; raise it again to simulate space returning.
+    public func setMaxPageCount(_ pages: Int) throws {
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = \(pages)") }
+    }
+
+    /// Current number of pages in the file (for the disk-full tests).
+    public func pageCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0 }
     }
 
     /// Identifiers of the migrations applied to the file.
