@@ -124,14 +124,13 @@ public final class TokenStore: Sendable {
         }
     }
 
-    /// Probes writability (used by `/healthz`): a write transaction that touches the settings table.
+    /// Probes writability (used by `/healthz`): a transaction that must allocate new pages (a 16 KiB row it
+    /// deletes again), so a full disk or a size cap fails it even when in-place updates would still succeed.
     public func probeWritable() async -> Bool {
         do {
             try await write { db in
-                try db.execute(
-                    sql: "INSERT INTO settings (key, value) VALUES ('healthz', ?) "
-                        + "ON CONFLICT DO UPDATE SET value = excluded.value",
-                    arguments: [String(Date().unixMillis)])
+                try db.execute(sql: "INSERT INTO settings (key, value) VALUES ('healthz-probe', zeroblob(16384))")
+                try db.execute(sql: "DELETE FROM settings WHERE key = 'healthz-probe'")
             }
             return true
         } catch {
