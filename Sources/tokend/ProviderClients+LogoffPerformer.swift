@@ -1,0 +1,5 @@
+import TokendEngine
+import TokendProviders
+
+// The engine asks for "something that logs a token off"; the provider clients are that thing.
+extension ProviderClients: @retroactive LogoffPerformer {}

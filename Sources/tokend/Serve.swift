@@ -1,0 +1,147 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+import TokendConfig
+import TokendControl
+import TokendCore
+import TokendEngine
+import TokendProviders
+import TokendStore
+import TokendSystemd
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `tokend serve`: the daemon. Wires store, providers, scheduler, control server and systemd under one
+/// `ServiceGroup`; SIGTERM/SIGINT shut down gracefully, SIGHUP reloads limits and roles, SIGUSR1 sweeps.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the daemon (the default subcommand).")
+
+    @OptionGroup var options: ConfigOption
+
+    @Flag(name: .long, help: "Start in hold mode: no provider calls until `tokenctl resume`.")
+    var hold = false
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        let startedAt = Date()
+        let configuration = try ConfigFile.load(options.config)
+        JournalLogHandler.bootstrap(logLevel: Logger.Level(rawValue: logLevel) ?? .info)
+        let logger = Logger(label: "tokend")
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        let key: MasterKeyMaterial
+        do {
+            key = MasterKeyMaterial(try MasterKey.load(configuration.daemon.key))
+        } catch {
+            ConfigFile.fail("tokend: \(options.config): daemon.key: \(error)")
+        }
+        guard let lock = try DaemonLock(database: configuration.daemon.database) else {
+            logger.critical("another tokend is using this database", metadata: ["database": "\(configuration.daemon.database)"])
+            throw ExitCode(ExitStatus.busy)
+        }
+        let store: TokenStore
+        do {
+            store = try TokenStore(
+                path: configuration.daemon.database, sealer: Sealer(masterKey: key.key),
+                logger: Logger(label: "tokend.store"))
+        } catch let error as MasterKey.LoadError {
+            ConfigFile.fail("tokend: \(options.config): daemon.key: \(error)")
+        } catch {
+            logger.critical("cannot open the database", metadata: ["database": "\(configuration.daemon.database)", "error": "\(error)"])
+            throw ExitCode(ExitStatus.unavailable)
+        }
+
+        let notifier = SystemdNotifier()
+        let heartbeat = Heartbeat()
+        let providers = ProviderClients(accounts: configuration.accounts, logger: Logger(label: "tokend.providers"))
+        let scheduler = RevocationScheduler(
+            store: store, performer: providers, accounts: configuration.accounts,
+            options: .init(schedule: configuration.schedule, startHeld: hold, auditRetain: configuration.audit.retain),
+            logger: Logger(label: "tokend.engine"), onLoop: { heartbeat.beat() })
+        let api = ControlAPI(
+            configuration: configuration, store: store, engine: scheduler, registry: registry,
+            logger: Logger(label: "tokend.control"), startedAt: startedAt, version: TokendVersion.current)
+
+        let listener: ControlListener
+        do {
+            let inherited = try ListenFDs.adopt()
+            listener = inherited.first.map { .inheritedFD($0.fd) }
+                ?? .path(configuration.control.socket, mode: configuration.control.mode)
+        } catch {
+            logger.critical("bad LISTEN_FDS from the service manager", metadata: ["error": "\(error)"])
+            throw ExitCode(ExitStatus.unavailable)
+        }
+        let settings = api.settings
+        let server = ControlServer(
+            listener: listener, responder: api.makeRouter().buildResponder(),
+            maxConnections: { settings.snapshot.configuration.limits.maxConnections },
+            logger: Logger(label: "tokend.control"),
+            onReady: {
+                logger.notice("ready", metadata: ["socket": "\(configuration.control.socket)", "pid": "\(getpid())"])
+                _ = try? notifier.notify([.ready, .status("serving")])
+            })
+
+        let configPath = options.config
+        var services: [any Service] = [
+            scheduler, server,
+            SignalService(signal: SIGUSR1) {
+                logger.info("SIGUSR1: sweep")
+                scheduler.sweep()
+            },
+            ReloadSignalService(notifier: notifier, logger: Logger(label: "tokend.reload")) {
+                let fresh = try ConfigLoader.load(path: configPath)
+                for account in fresh.accounts {
+                    if let problem = ProviderClients.validate(account: account) {
+                        throw ReloadError("account \(account.name): \(problem)")
+                    }
+                }
+                api.reload(fresh)
+                scheduler.reload(accounts: fresh.accounts, schedule: fresh.schedule)
+            },
+            StatusReporter(store: store, engine: scheduler, notifier: notifier),
+        ]
+        if let period = try? Watchdog.period() {
+            services.append(WatchdogService(period: period, heartbeat: heartbeat, notifier: notifier))
+        }
+        services.append(StoppingNotifier(notifier: notifier))
+
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.error("stopped with an error", metadata: ["error": "\(error)"])
+            try? await providers.shutdown()
+            try? store.checkpoint()
+            _ = consume lock
+            throw ExitCode(ExitStatus.unavailable)
+        }
+        try? await providers.shutdown()
+        try? store.checkpoint()
+        _ = consume lock
+        logger.notice("stopped")
+    }
+}
+
+/// Wraps the key so it can be passed around without exposing its type's API in this file.
+struct MasterKeyMaterial {
+    let key: SymmetricKey
+    init(_ key: SymmetricKey) { self.key = key }
+}
+
+struct ReloadError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
