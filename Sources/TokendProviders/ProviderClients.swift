@@ -1,0 +1,312 @@
+import AsyncHTTPClient
+import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+import TokendCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The daemon's provider gateway: one shared AsyncHTTPClient for every account, one logoff call per token,
+/// every failure classified (providers.md §0–§5). Nothing it does throws except ``shutdown()``.
+///
+/// - Redirects are never followed (3xx → permanent, `Location` logged without its query).
+/// - HTTP/1.1 with keep-alive; TLS with the system trust store; plain `http://` only to loopback hosts
+///   unless the account sets `allowInsecure`.
+/// - Timeouts: every call has a whole-request deadline of `account.timeout` (discovery included).
+///   The connect and read timeouts belong to the shared client and are the largest `connectTimeout` and
+///   `timeout` among the accounts it was built from, so the per-account deadline is the binding limit.
+/// - Tokens and secrets are never logged; URLs are logged without their query.
+public final class ProviderClients: Sendable {
+    /// Largest response body kept for classification; the rest is read and discarded.
+    public static let maxBodyBytes = 256 * 1024
+    /// The `User-Agent` header sent with every request.
+    public static let userAgent = "tokend/1"
+
+    private let http: HTTPClient
+    private let logger: Logger
+    /// FogBugz call prefixes discovered from `api.xml`, by account name and base URL.
+    private let discovered = Mutex<[String: String]>([:])
+
+    /// Creates the gateway and its HTTP client for `accounts` (used to size timeouts and the connection pool).
+    public init(accounts: [Configuration.Account], logger: Logger = Logger(label: "tokend.providers")) {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.httpVersion = .http1Only
+        configuration.timeout = .init(
+            connect: Self.timeAmount(accounts.map(\.connectTimeout).max() ?? .seconds(5)),
+            read: Self.timeAmount(accounts.map(\.timeout).max() ?? .seconds(10))
+        )
+        var pool = HTTPClient.Configuration.ConnectionPool(
+            idleTimeout: .seconds(60),
+            concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, accounts.map(\.concurrency).max() ?? 8)
+        )
+        // Fail a refused connection at once; the engine's retry policy owns backoff.
+        pool.retryConnectionEstablishment = false
+        configuration.connectionPool = pool
+        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.logger = logger
+    }
+
+    /// Shuts the HTTP client down. Call once, after the last `logoff`.
+    public func shutdown() async throws {
+        try await http.shutdown()
+    }
+
+    // MARK: - Validation
+
+    /// Checks what the config loader should reject: a base (or OAuth) URL that is not absolute http(s),
+    /// plain `http://` to a non-loopback host without `allowInsecure`, a URL with a query, a missing API key
+    /// (Box 1.0) or client credentials (OAuth2), a non-relative `apiPath`, a non-positive timeout.
+    ///
+    /// - Returns: an error message naming the config key, or `nil` when the account is usable.
+    public static func validate(account: Configuration.Account) -> String? {
+        func check(_ url: String, key: String) -> String? {
+            let shown = EndpointURL.stripQuery(url)
+            guard let endpoint = EndpointURL(url) else { return "\(key) \"\(shown)\" is not an absolute URL" }
+            guard endpoint.scheme == "https" || endpoint.scheme == "http" else {
+                return "\(key) \"\(shown)\" must use https://"
+            }
+            if endpoint.scheme == "http", !endpoint.isLoopback, !account.allowInsecure {
+                return "\(key) \"\(shown)\" uses plain http:// to a non-loopback host; use https:// or set allow_insecure = true"
+            }
+            if url.contains("?") || url.contains("#") { return "\(key) \"\(shown)\" must not have a query or fragment" }
+            return nil
+        }
+        guard account.timeout > .zero else { return "timeout must be positive" }
+        switch account.api {
+        case .fogbugzXML, .fogbugzJSON:
+            if let problem = check(account.baseURL, key: "base_url") { return problem }
+            if account.api == .fogbugzXML, let path = account.apiPath {
+                if path.isEmpty || path.contains("://") || path.hasPrefix("//") || path.contains("#") {
+                    return "api_path must be a relative call prefix such as \"api.asp?\""
+                }
+            }
+        case .boxREST, .boxXML, .boxSOAP:
+            if let problem = check(account.baseURL, key: "base_url") { return problem }
+            if (account.apiKey?.value ?? "").isEmpty { return "api_key is required for Box \(account.api.configName)" }
+        case .boxOAuth2:
+            if let problem = check(account.oauthURL ?? account.baseURL, key: account.oauthURL == nil ? "base_url" : "oauth_url") {
+                return problem
+            }
+            if (account.clientID ?? "").isEmpty { return "client_id is required for Box oauth2" }
+            if (account.clientSecret?.value ?? "").isEmpty { return "client_secret is required for Box oauth2" }
+        }
+        return nil
+    }
+
+    /// The variant for `account`; FogBugz XML uses `callPrefix`, else `account.apiPath`, else `api.asp?`.
+    public static func variant(for account: Configuration.Account, callPrefix: String? = nil) -> any LogoffVariant {
+        switch account.api {
+        case .fogbugzXML: FogBugzXMLLogoff(callPrefix: callPrefix ?? account.apiPath ?? "api.asp?")
+        case .fogbugzJSON: FogBugzJSONLogoff()
+        case .boxREST: BoxRESTLogout()
+        case .boxXML: BoxXMLLogout()
+        case .boxSOAP: BoxSOAPLogout()
+        case .boxOAuth2: BoxOAuth2Revoke()
+        }
+    }
+
+    // MARK: - Calls
+
+    /// Logs `token` off at the account's provider and classifies the answer. Never throws.
+    ///
+    /// FogBugz XML accounts without `apiPath` first read `api.xml` (cached per account after success);
+    /// a discovery failure is the call's outcome (network/5xx transient; 3xx, 4xx, non-XML permanent).
+    public func logoff(account: Configuration.Account, token: String) async -> AttemptResult {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let deadline = NIODeadline.now() + Self.timeAmount(account.timeout)
+        var status: Int?
+        var outcome: ProviderOutcome
+        var requestDescription = ""
+        let secrets = [token, WireEncoding.percentEncode(token), account.apiKey?.value ?? "",
+                       account.clientSecret?.value ?? ""].filter { $0.count >= 4 }
+
+        if let problem = Self.validate(account: account) {
+            outcome = .permanent(detail: problem)
+        } else {
+            let resolved = await resolveVariant(for: account, deadline: deadline, secrets: secrets)
+            switch resolved {
+            case .failed(let failure, let failureStatus):
+                outcome = failure
+                status = failureStatus
+            case .ready(let variant, let discoveredPrefix):
+                let request = variant.makeRequest(account: account, token: token)
+                requestDescription = request.description
+                switch await send(request, deadline: deadline, secrets: secrets) {
+                case .response(let response):
+                    status = response.status
+                    outcome = variant.classify(response)
+                    if discoveredPrefix, response.status == 404 { forgetDiscovery(account: account) }
+                case .failure(let detail):
+                    outcome = .transient(detail: detail, retryAfter: nil)
+                }
+            }
+        }
+        outcome = Self.redact(outcome, secrets: secrets)
+        let duration = clock.now - start
+        log(account: account, request: requestDescription, outcome: outcome, status: status, duration: duration)
+        return AttemptResult(outcome: outcome, httpStatus: status, duration: duration)
+    }
+
+    /// Connectivity check for `tokend probe-provider`: logs off a random, never-issued token.
+    /// Expected outcome: `alreadyRevoked` (Box OAuth2 answers 200 for unknown tokens: `revoked`).
+    public func probe(account: Configuration.Account) async -> AttemptResult {
+        var generator = SystemRandomNumberGenerator()
+        let random = (0..<3).map { _ in String(generator.next() as UInt64, radix: 16) }.joined()
+        return await logoff(account: account, token: "tokend-probe-" + random)
+    }
+
+    /// Drops the cached `api.xml` result for `account` so the next call rediscovers it.
+    public func forgetDiscovery(account: Configuration.Account) {
+        let key = Self.discoveryKey(account)
+        _ = discovered.withLock { $0.removeValue(forKey: key) }
+    }
+
+    // MARK: - Internals
+
+    private enum Resolved {
+        case ready(any LogoffVariant, discovered: Bool)
+        case failed(ProviderOutcome, Int?)
+    }
+
+    private enum Transport: Sendable {
+        case response(ProviderResponse)
+        case failure(String)
+    }
+
+    private static func discoveryKey(_ account: Configuration.Account) -> String {
+        account.name + "\u{1}" + account.baseURL
+    }
+
+    private func resolveVariant(
+        for account: Configuration.Account, deadline: NIODeadline, secrets: [String]
+    ) async -> Resolved {
+        guard account.api == .fogbugzXML, account.apiPath == nil else {
+            return .ready(Self.variant(for: account), discovered: false)
+        }
+        let key = Self.discoveryKey(account)
+        if let prefix = discovered.withLock({ $0[key] }) {
+            return .ready(FogBugzXMLLogoff(callPrefix: prefix), discovered: true)
+        }
+        switch await send(FogBugzDiscovery.makeRequest(account: account), deadline: deadline, secrets: secrets) {
+        case .failure(let detail):
+            return .failed(.transient(detail: "api.xml: " + detail, retryAfter: nil), nil)
+        case .response(let response):
+            switch FogBugzDiscovery.classify(response) {
+            case .failed(let outcome):
+                return .failed(outcome, response.status)
+            case .prefix(let prefix):
+                discovered.withLock { $0[key] = prefix }
+                return .ready(FogBugzXMLLogoff(callPrefix: prefix), discovered: true)
+            }
+        }
+    }
+
+    /// Sends `request`, racing it against the deadline so that a stalled body cannot outlive it.
+    private func send(_ request: ProviderRequest, deadline: NIODeadline, secrets: [String]) async -> Transport {
+        var outgoing = HTTPClientRequest(url: request.url)
+        outgoing.method = HTTPMethod(rawValue: request.method)
+        outgoing.headers.add(name: "User-Agent", value: Self.userAgent)
+        for field in request.headers { outgoing.headers.add(name: field.name, value: field.value) }
+        if request.method != "GET" { outgoing.body = .bytes(ByteBuffer(bytes: request.body)) }
+        let finalRequest = outgoing
+        let remaining = deadline - NIODeadline.now()
+        let http = self.http
+        return await withTaskGroup(of: Transport?.self) { group in
+            group.addTask { await Self.exchange(http, finalRequest, deadline: deadline, secrets: secrets) }
+            group.addTask {
+                // Backstop a little after the client's own deadline, which normally fires first.
+                try? await Task.sleep(for: .nanoseconds(max(0, remaining.nanoseconds)) + .milliseconds(50))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .failure("timeout: no complete answer within the deadline")
+        }
+    }
+
+    private static func exchange(
+        _ http: HTTPClient, _ request: HTTPClientRequest, deadline: NIODeadline, secrets: [String]
+    ) async -> Transport {
+        do {
+            let response = try await http.execute(request, deadline: deadline)
+            var body: [UInt8] = []
+            for try await chunk in response.body {
+                let room = maxBodyBytes - body.count
+                if room > 0 { body.append(contentsOf: chunk.readableBytesView.prefix(room)) }
+            }
+            return .response(
+                ProviderResponse(
+                    status: Int(response.status.code),
+                    headers: response.headers.map { HeaderField($0.name, $0.value) },
+                    body: body, receivedAt: Int64(time(nil))
+                )
+            )
+        } catch {
+            if Task.isCancelled { return .failure("timeout: no complete answer within the deadline") }
+            return .failure(describe(error, secrets: secrets))
+        }
+    }
+
+    private static func describe(_ error: any Error, secrets: [String]) -> String {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .deadlineExceeded: return "timeout: deadline exceeded"
+            case .readTimeout: return "timeout: read timeout"
+            case .connectTimeout: return "timeout: connect timeout"
+            case .remoteConnectionClosed: return "network: connection closed by the provider"
+            case .cancelled: return "timeout: request cancelled"
+            default: break
+            }
+        }
+        var text = DetailText.clean("network: " + String(describing: error))
+        for secret in secrets { text = text.replacing(secret, with: "<redacted>") }
+        return text
+    }
+
+    private static func redact(_ outcome: ProviderOutcome, secrets: [String]) -> ProviderOutcome {
+        func clean(_ text: String) -> String {
+            var text = text
+            for secret in secrets where text.contains(secret) { text = text.replacing(secret, with: "<redacted>") }
+            return text
+        }
+        switch outcome {
+        case .revoked: return .revoked
+        case .alreadyRevoked(let detail): return .alreadyRevoked(detail: clean(detail))
+        case .permanent(let detail): return .permanent(detail: clean(detail))
+        case .transient(let detail, let after): return .transient(detail: clean(detail), retryAfter: after)
+        }
+    }
+
+    private func log(
+        account: Configuration.Account, request: String, outcome: ProviderOutcome, status: Int?, duration: Duration
+    ) {
+        var metadata: Logger.Metadata = [
+            "account": "\(account.name)", "api": "\(account.api.rawValue)", "outcome": "\(outcome.name)",
+            "duration_ms": "\(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)",
+        ]
+        if !request.isEmpty { metadata["request"] = "\(request)" }
+        if let status { metadata["http_status"] = "\(status)" }
+        if let detail = outcome.detail { metadata["detail"] = "\(detail)" }
+        if case .transient(_, let after?) = outcome { metadata["retry_after"] = "\(after)" }
+        switch outcome {
+        case .revoked, .alreadyRevoked: logger.debug("provider logoff", metadata: metadata)
+        case .transient: logger.info("provider logoff failed, will retry", metadata: metadata)
+        case .permanent: logger.notice("provider logoff failed permanently", metadata: metadata)
+        }
+    }
+
+    static func timeAmount(_ duration: Duration) -> TimeAmount {
+        let (seconds, attoseconds) = duration.components
+        let clamped = min(max(seconds, 0), 1_000_000_000)
+        return .nanoseconds(clamped * 1_000_000_000 + (seconds >= 0 ? attoseconds / 1_000_000_000 : 0))
+    }
+}
