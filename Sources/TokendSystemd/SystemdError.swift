@@ -1,0 +1,37 @@
+/// Errors reported by the systemd integration helpers.
+///
+/// Each case carries enough context to be logged as one line; none carries secret material.
+public enum SystemdError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// `NOTIFY_SOCKET` is set but is neither an absolute path nor an abstract (`@…`) name, or is too long.
+    case invalidNotifySocket(String)
+    /// A system call failed; `errno` is the C error number.
+    case systemCall(String, errno: Int32)
+    /// The notification datagram was only partly sent.
+    case shortWrite(sent: Int, expected: Int)
+    /// An environment variable has a value that cannot be parsed.
+    case invalidEnvironment(name: String, value: String)
+    /// `LISTEN_FDNAMES` does not name exactly `LISTEN_FDS` descriptors.
+    case fdNameCountMismatch(fds: Int, names: Int)
+    /// `$CREDENTIALS_DIRECTORY` is not set (the unit has no `LoadCredential=`/`SetCredential=`).
+    case credentialsUnavailable
+    /// A credential name is empty, contains `/`, is `.`/`..`, contains NUL or is too long.
+    case invalidCredentialName(String)
+    /// The named credential does not exist in `$CREDENTIALS_DIRECTORY`.
+    case credentialNotFound(String)
+    /// The credential is larger than the caller allowed.
+    case credentialTooLarge(String, limit: Int)
+
+    public var description: String {
+        switch self {
+        case .invalidNotifySocket(let value): "invalid NOTIFY_SOCKET '\(value)'"
+        case .systemCall(let call, let errno): "\(call) failed: errno \(errno)"
+        case .shortWrite(let sent, let expected): "short write to notify socket: \(sent) of \(expected) bytes"
+        case .invalidEnvironment(let name, let value): "invalid \(name)='\(value)'"
+        case .fdNameCountMismatch(let fds, let names): "LISTEN_FDNAMES has \(names) names for \(fds) fds"
+        case .credentialsUnavailable: "CREDENTIALS_DIRECTORY is not set"
+        case .invalidCredentialName(let name): "invalid credential name '\(name)'"
+        case .credentialNotFound(let name): "credential '\(name)' not found"
+        case .credentialTooLarge(let name, let limit): "credential '\(name)' is larger than \(limit) bytes"
+        }
+    }
+}
