@@ -114,7 +114,7 @@ public struct ControlAPI: Sendable {
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
             throw APIError.payloadTooLarge(limit: limit)
         }
-        var body = request.body
+        let body = request.body
         let buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: limit)

@@ -1,13 +1,17 @@
 import Synchronization
 import TokendCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Decides a caller's role from `[control]`: `admins`, `operators` and `allow` entries are user names, group
 /// names or numeric uids, resolved once (at start-up and on reload). uid 0 is always `admin`.
 ///
 /// A uid matches a group when the group is its primary gid (from `SO_PEERCRED`) or one of its supplementary
 /// groups (`getgrouplist`, cached per uid until the next reload).
 public final class RoleTable: Sendable {
-    struct Entries: Sendable, Equatable {
+    struct Entries: Sendable {
         var uids: Set<uid_t> = []
         var gids: Set<gid_t> = []
 

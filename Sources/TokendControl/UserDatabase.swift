@@ -11,11 +11,11 @@ enum UserDatabase {
     }
 
     static func user(uid: uid_t) -> User? {
-        withPasswd { pwd, buffer, result in getpwuid_r(uid, &pwd, buffer.baseAddress, buffer.count, &result) }
+        withPasswd { pwd, buffer, result in getpwuid_r(uid, &pwd, buffer.baseAddress!, buffer.count, &result) }
     }
 
     static func user(named name: String) -> User? {
-        withPasswd { pwd, buffer, result in getpwnam_r(name, &pwd, buffer.baseAddress, buffer.count, &result) }
+        withPasswd { pwd, buffer, result in getpwnam_r(name, &pwd, buffer.baseAddress!, buffer.count, &result) }
     }
 
     private static func withPasswd(
@@ -41,10 +41,10 @@ enum UserDatabase {
     static func group(named name: String) -> gid_t? {
         var size = 4_096
         while size <= 1 << 22 {
-            var grp = group()
-            var result: UnsafeMutablePointer<group>?
+            var grp = Glibc.group()
+            var result: UnsafeMutablePointer<Glibc.group>?
             let found: gid_t?? = withUnsafeTemporaryAllocation(of: CChar.self, capacity: size) { buffer in
-                let status = getgrnam_r(name, &grp, buffer.baseAddress, buffer.count, &result)
+                let status = getgrnam_r(name, &grp, buffer.baseAddress!, buffer.count, &result)
                 if status == ERANGE { return .none }
                 guard status == 0, result != nil else { return .some(nil) }
                 return .some(grp.gr_gid)

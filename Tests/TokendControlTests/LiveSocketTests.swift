@@ -174,7 +174,7 @@ import Glibc
     @Test func refusesToReplaceARegularFile() async throws {
         let harness = try Harness(peerResolver: SocketPeerResolver())
         let path = harness.directory + "/control.sock"
-        FileManager.default.createFile(atPath: path, contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data("x".utf8))
         await #expect(throws: ControlServerError.self) {
             try await ControlServer(listener: .path(path, mode: 0o660), api: harness.api, logger: Logger(label: "x")).run()
         }
