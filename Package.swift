@@ -183,8 +183,12 @@ let package = Package(
         .testTarget(
             name: "TokendControlTests",
             dependencies: [
-                "TokendControl", "TokendClient",
+                "TokendControl", "TokendClient", "TokendCore", "TokendStore", "TokendEngine",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,184 @@
+import Foundation
+import Logging
+import Testing
+import TokendControl
+import TokendCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Over a real Unix socket: the socket file's mode, SO_PEERCRED identity, a second uid, stale-socket
+/// replacement and refusal when a live daemon owns the path.
+@Suite(.serialized) struct LiveSocketTests {
+    struct Running {
+        let task: Task<Void, any Error>
+        let path: String
+    }
+
+    static func start(_ harness: Harness, path: String, mode: UInt16) async throws -> Running {
+        let (ready, continuation) = AsyncStream.makeStream(of: Void.self)
+        let server = ControlServer(
+            listener: .path(path, mode: mode), api: harness.api, logger: Logger(label: "live"),
+            onReady: { continuation.yield() })
+        let task = Task { try await server.run() }
+        var iterator = ready.makeAsyncIterator()
+        _ = await iterator.next()
+        return Running(task: task, path: path)
+    }
+
+    /// One HTTP/1.1 request over a raw AF_UNIX socket from this very process (so the server sees our pid).
+    static func rawRequest(path: String, method: String, target: String, body: String = "") throws -> (Int, String) {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            let bytes = Array(path.utf8)
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else { throw TestFailure("connect failed: \(errno)") }
+        let request =
+            "\(method) \(target) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        _ = Array(request.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        var response: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            response += chunk[0..<n]
+        }
+        let text = String(decoding: response, as: UTF8.self)
+        let status = Int(text.split(separator: " ").dropFirst().first ?? "") ?? 0
+        let body = text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
+        return (status, body)
+    }
+
+    /// `curl --unix-socket` as `nobody` (uid 65534).
+    static func curlAsNobody(path: String, method: String, target: String, body: String? = nil) throws -> (Int, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        var arguments = [
+            "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/curl", "-s", "--unix-socket", path, "-X", method,
+            "-w", "\n%{http_code}",
+        ]
+        if let body { arguments += ["-H", "Content-Type: application/json", "-d", body] }
+        arguments.append("http://localhost\(target)")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+    }
+
+    /// Leaves a socket file nobody listens on (what a crashed daemon leaves behind).
+    static func makeStaleSocket(_ path: String) {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            let bytes = Array(path.utf8)
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        close(fd)
+    }
+
+    @Test func peerCredentialsModeAndSecondUID() async throws {
+        let harness = try Harness(peerResolver: SocketPeerResolver())
+        let path = harness.directory + "/control.sock"
+        chmod(harness.directory, 0o755)
+        Self.makeStaleSocket(path)
+        #expect(FileManager.default.fileExists(atPath: path))
+        let running = try await Self.start(harness, path: path, mode: 0o666)
+        defer { running.task.cancel() }
+
+        var info = stat()
+        #expect(lstat(path, &info) == 0)
+        #expect(info.st_mode & S_IFMT == S_IFSOCK)
+        #expect(info.st_mode & 0o777 == 0o666)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: harness.directory).filter { $0.hasPrefix(".tokend-") }
+        #expect(leftovers.isEmpty)
+
+        let (status, body) = try Self.rawRequest(
+            path: path, method: "POST", target: "/v1/tokens", body: #"{"provider":"fogbugz","token":"live-secret"}"#)
+        #expect(status == 201, "\(body)")
+        let record = try JSON.parse(Array(body.utf8))
+        let id = try #require(record["id"]?.stringValue)
+        #expect(record["registered_by_uid"]?.intValue == Int(getuid()))
+        let (auditStatus, auditBody) = try Self.rawRequest(path: path, method: "GET", target: "/v1/audit?token_id=\(id)")
+        #expect(auditStatus == 200)
+        let actor = try JSON.parse(Array(auditBody.utf8))["events"]?.arrayValue.first?["actor"]
+        #expect(actor?["uid"]?.intValue == Int(getuid()))
+        #expect(actor?["pid"]?.intValue == Int(getpid()))
+        #expect(actor?["role"]?.stringValue == (getuid() == 0 ? "admin" : "client"))
+
+        await #expect(throws: ControlServerError.self) {
+            let second = ControlServer(listener: .path(path, mode: 0o660), api: harness.api, logger: Logger(label: "second"))
+            try await second.run()
+        }
+
+        if getuid() == 0 {
+            let (listStatus, listBody) = try Self.curlAsNobody(path: path, method: "GET", target: "/v1/tokens")
+            #expect(listStatus == 200, "\(listBody)")
+            #expect(try JSON.parse(Array(listBody.utf8))["tokens"]?.arrayValue.isEmpty == true)
+            #expect(try Self.curlAsNobody(path: path, method: "GET", target: "/v1/tokens/\(id)").0 == 404)
+            #expect(try Self.curlAsNobody(path: path, method: "POST", target: "/v1/tokens/\(id)/revoke").0 == 404)
+            #expect(try Self.curlAsNobody(path: path, method: "POST", target: "/v1/tokens:lookup", body: #"{"token":"live-secret"}"#).0 == 404)
+            let (mine, mineBody) = try Self.curlAsNobody(
+                path: path, method: "POST", target: "/v1/tokens", body: #"{"provider":"fogbugz","token":"nobody-secret"}"#)
+            #expect(mine == 201, "\(mineBody)")
+            let nobodyRecord = try JSON.parse(Array(mineBody.utf8))
+            #expect(nobodyRecord["registered_by_uid"]?.intValue == 65534)
+            #expect(nobodyRecord["owner"]?.stringValue == "nobody")
+            let (rootView, _) = try Self.rawRequest(path: path, method: "GET", target: "/v1/tokens/\(id)")
+            #expect(rootView == 200)
+            #expect(try Self.curlAsNobody(path: path, method: "POST", target: "/v1/sweep").0 == 403)
+        }
+
+        running.task.cancel()
+        _ = try? await running.task.value
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
+    @Test func restrictiveModeKeepsOtherUsersOut() async throws {
+        let harness = try Harness(peerResolver: SocketPeerResolver())
+        let path = harness.directory + "/control.sock"
+        chmod(harness.directory, 0o755)
+        let running = try await Self.start(harness, path: path, mode: 0o600)
+        defer { running.task.cancel() }
+        var info = stat()
+        #expect(lstat(path, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o600)
+        #expect(try Self.rawRequest(path: path, method: "GET", target: "/healthz").0 == 200)
+        if getuid() == 0 {
+            let (status, _) = try Self.curlAsNobody(path: path, method: "GET", target: "/healthz")
+            #expect(status == 0)  // connect(2) refused by the file mode: curl prints 000
+        }
+        running.task.cancel()
+        _ = try? await running.task.value
+    }
+
+    @Test func refusesToReplaceARegularFile() async throws {
+        let harness = try Harness(peerResolver: SocketPeerResolver())
+        let path = harness.directory + "/control.sock"
+        _ = FileManager.default.createFile(atPath: path, contents: Data("x".utf8))
+        await #expect(throws: ControlServerError.self) {
+            try await ControlServer(listener: .path(path, mode: 0o660), api: harness.api, logger: Logger(label: "x")).run()
+        }
+        #expect(FileManager.default.fileExists(atPath: path))
+    }
+}
+
