@@ -41,7 +41,7 @@ enum DaemonBenchmark {
                 """
             try text.write(toFile: config, atomically: true, encoding: .utf8)
             let keyBytes = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
-            FileManager.default.createFile(atPath: key, contents: keyBytes, attributes: [.posixPermissions: 0o600])
+            _ = FileManager.default.createFile(atPath: key, contents: keyBytes, attributes: [.posixPermissions: 0o600])
         }
 
         /// Opens the daemon's database directly (daemon stopped) with the daemon's key.
@@ -93,8 +93,8 @@ enum DaemonBenchmark {
         socket: String, connections: Int, seconds: Double, itemsPerRequest: Int = 1,
         request: @escaping @Sendable (ControlClient, Int, Int) async throws -> Int
     ) async throws -> LoadResult {
-        let latencies = Mutex<[Double]>([])
-        let items = Atomic<Int>(0)
+        let latencies = SharedSamples()
+        let items = SharedCounter()
         let start = ContinuousClock.now
         let stop = start + .milliseconds(Int64(seconds * 1000))
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -108,19 +108,19 @@ enum DaemonBenchmark {
                         let status = try await request(client, worker, index)
                         local.append((ContinuousClock.now - begin).seconds)
                         guard (200..<300).contains(status) else { throw BenchError("HTTP \(status)") }
-                        items.add(itemsPerRequest, ordering: .relaxed)
+                        items.add(itemsPerRequest)
                         index += 1
                     }
                     await client.close()
-                    latencies.withLock { $0.append(contentsOf: local) }
+                    latencies.append(local)
                 }
             }
             try await group.waitForAll()
         }
         let elapsed = (ContinuousClock.now - start).seconds
-        let sorted = latencies.withLock { $0.sorted() }
+        let sorted = latencies.sorted
         return LoadResult(
-            perSecond: Double(items.load(ordering: .relaxed)) / elapsed, p50: Stats.percentile(sorted, 0.5),
+            perSecond: Double(items.total) / elapsed, p50: Stats.percentile(sorted, 0.5),
             p99: Stats.percentile(sorted, 0.99))
     }
 

@@ -22,7 +22,7 @@ enum EngineBenchmark {
     static func rawCapacity(fake: FakeProviderServer, seconds: Double) async -> Double {
         let clients = ProviderClients(accounts: [account(fake)], logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() })
         let acct = account(fake)
-        let done = Atomic<Int>(0)
+        let done = SharedCounter()
         let start = ContinuousClock.now
         let stop = start + .milliseconds(Int64(seconds * 1000))
         await withTaskGroup(of: Void.self) { group in
@@ -32,14 +32,14 @@ enum EngineBenchmark {
                     while ContinuousClock.now < stop {
                         _ = await clients.logoff(account: acct, token: "raw-\(worker)-\(index)")
                         index += 1
-                        done.add(1, ordering: .relaxed)
+                        done.add(1)
                     }
                 }
             }
         }
         let elapsed = (ContinuousClock.now - start).seconds
         try? await clients.shutdown()
-        return Double(done.load(ordering: .relaxed)) / elapsed
+        return Double(done.total) / elapsed
     }
 
     static func makeStore(_ directory: URL) throws -> TokenStore {
@@ -94,7 +94,7 @@ enum EngineBenchmark {
         }
         let elapsed = (ContinuousClock.now - start).seconds
         task.cancel()
-        _ = try? await task.value
+        _ = await task.result
         try? await clients.shutdown()
         return Double(count) / elapsed
     }
@@ -119,7 +119,7 @@ enum EngineBenchmark {
             try await Task.sleep(for: .milliseconds(100))
         }
         task.cancel()
-        _ = try? await task.value
+        _ = await task.result
         try? await clients.shutdown()
         var late: [Double] = []
         var cursor: TokenCursor?
@@ -149,4 +149,17 @@ enum Stats {
         guard !sorted.isEmpty else { return 0 }
         return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
     }
+}
+
+/// Shareable counters for benchmark workers (`Atomic`/`Mutex` themselves can't be captured).
+final class SharedCounter: Sendable {
+    private let value = Atomic<Int>(0)
+    func add(_ n: Int) { value.add(n, ordering: .relaxed) }
+    var total: Int { value.load(ordering: .relaxed) }
+}
+
+final class SharedSamples: Sendable {
+    private let values = Mutex<[Double]>([])
+    func append(_ samples: [Double]) { values.withLock { $0.append(contentsOf: samples) } }
+    var sorted: [Double] { values.withLock { $0.sorted() } }
 }

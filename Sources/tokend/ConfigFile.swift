@@ -22,7 +22,7 @@ enum ConfigFile {
                 }
             }
             return configuration
-        } catch let error as ConfigError {
+        } catch {
             fail(error.description)
         }
     }

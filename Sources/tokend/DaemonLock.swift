@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// An exclusive `flock` on `<database>.lock`: one daemon per database, so claims and leases have one owner.
-struct DaemonLock: ~Copyable {
+final class DaemonLock {
     private let fd: CInt
 
     /// Takes the lock or returns `nil` if another process holds it.

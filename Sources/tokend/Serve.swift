@@ -38,9 +38,9 @@ struct Serve: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
-        let key: MasterKeyMaterial
+        let key: SymmetricKey
         do {
-            key = MasterKeyMaterial(try MasterKey.load(configuration.daemon.key))
+            key = try MasterKey.load(configuration.daemon.key)
         } catch {
             ConfigFile.fail("tokend: \(options.config): daemon.key: \(error)")
         }
@@ -51,7 +51,7 @@ struct Serve: AsyncParsableCommand {
         let store: TokenStore
         do {
             store = try TokenStore(
-                path: configuration.daemon.database, sealer: Sealer(masterKey: key.key),
+                path: configuration.daemon.database, sealer: Sealer(masterKey: key),
                 logger: Logger(label: "tokend.store"))
         } catch let error as MasterKey.LoadError {
             ConfigFile.fail("tokend: \(options.config): daemon.key: \(error)")
@@ -87,7 +87,7 @@ struct Serve: AsyncParsableCommand {
             logger: Logger(label: "tokend.control"),
             onReady: {
                 logger.notice("ready", metadata: ["socket": "\(configuration.control.socket)", "pid": "\(getpid())"])
-                _ = try? notifier.notify([.ready, .status("serving")])
+                notifier.ready(status: "serving")
             })
 
         let configPath = options.config
@@ -107,7 +107,13 @@ struct Serve: AsyncParsableCommand {
                 api.reload(fresh)
                 scheduler.reload(accounts: fresh.accounts, schedule: fresh.schedule)
             },
-            StatusReporter(store: store, engine: scheduler, notifier: notifier),
+            StatusService(notifier: notifier) {
+                guard let counts = try? await store.stateCounts().byState else { return nil }
+                let status = scheduler.status()
+                var line = "\(counts[.active] ?? 0) active, \(counts[.revoking] ?? 0) revoking, \(counts[.failed] ?? 0) failed"
+                if status.hold { line += "; HOLD: \(status.holdReason ?? "")" }
+                return line
+            },
         ]
         if let period = try? Watchdog.period() {
             services.append(WatchdogService(period: period, heartbeat: heartbeat, notifier: notifier))
@@ -125,20 +131,13 @@ struct Serve: AsyncParsableCommand {
             logger.error("stopped with an error", metadata: ["error": "\(error)"])
             try? await providers.shutdown()
             try? store.checkpoint()
-            _ = consume lock
             throw ExitCode(ExitStatus.unavailable)
         }
         try? await providers.shutdown()
         try? store.checkpoint()
-        _ = consume lock
+        withExtendedLifetime(lock) {}
         logger.notice("stopped")
     }
-}
-
-/// Wraps the key so it can be passed around without exposing its type's API in this file.
-struct MasterKeyMaterial {
-    let key: SymmetricKey
-    init(_ key: SymmetricKey) { self.key = key }
 }
 
 struct ReloadError: Error, CustomStringConvertible {

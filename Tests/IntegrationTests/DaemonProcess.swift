@@ -108,7 +108,7 @@ final class DaemonProcess: @unchecked Sendable {
         if environment["NOTIFY_SOCKET"] != nil { env["NOTIFY_SOCKET"] = environment["NOTIFY_SOCKET"] }
         process.environment = env
         if !FileManager.default.fileExists(atPath: sandbox.log.path) {
-            FileManager.default.createFile(atPath: sandbox.log.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: sandbox.log.path, contents: nil)
         }
         let log = try FileHandle(forWritingTo: sandbox.log)
         log.seekToEndOfFile()

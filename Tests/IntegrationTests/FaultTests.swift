@@ -61,11 +61,12 @@ struct FaultTests {
         let foreign = try Sealer(masterKey: SymmetricKey(size: .bits256)).seal("q-1", tokenID: ids[1])
         let path = engine.directory.appendingPathComponent("t.sqlite3").path
         let raw = try DatabaseQueue(path: path)
+        let (foreignID, corruptID) = (ids[1], ids[2])
         try await raw.write { db in
-            try db.execute(sql: "UPDATE tokens SET sealed = ? WHERE id = ?", arguments: [foreign, ids[1]])
-            try db.execute(sql: "UPDATE tokens SET sealed = X'DEADBEEF' WHERE id = ?", arguments: [ids[2]])
+            try db.execute(sql: "UPDATE tokens SET sealed = ? WHERE id = ?", arguments: [foreign, foreignID])
+            try db.execute(sql: "UPDATE tokens SET sealed = X'DEADBEEF' WHERE id = ?", arguments: [corruptID])
         }
-        try await raw.close()
+        try raw.close()
         try await running(engine.scheduler()) {
             _ = try await eventually { try await engine.store.stateCounts().byState[.revoked] == 8 }
             try await Task.sleep(for: .milliseconds(200))

@@ -59,8 +59,6 @@ struct InProcessEngine {
     }
 }
 
-extension LogoffPerformer {}
-extension ProviderClients: LogoffPerformer {}
 
 /// Runs `scheduler` while `body` runs.
 func running<T>(_ scheduler: RevocationScheduler, _ body: () async throws -> T) async throws -> T {

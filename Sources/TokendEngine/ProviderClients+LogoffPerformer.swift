@@ -1,5 +1,4 @@
-import TokendEngine
 import TokendProviders
 
 // The engine asks for "something that logs a token off"; the provider clients are that thing.
-extension ProviderClients: @retroactive LogoffPerformer {}
+extension ProviderClients: LogoffPerformer {}
