@@ -84,8 +84,8 @@ struct FaultTests {
         try await fb.shutdown(); try await bx.shutdown()
     }
 
-    /// The database cannot grow (SQLITE_FULL): writes fail as `unavailable`, no provider call is made whose
-    /// outcome could not be recorded, and everything resumes by itself when space returns.
+    /// The database cannot grow (SQLITE_FULL): writes fail as `unavailable`, the health probe fails, every
+    /// provider call made has its outcome recorded, and everything resumes by itself when space returns.
     @Test func fullDiskFailsClosedAndRecovers() async throws {
         let fb = try await FakeProviderServer.start(), bx = try await FakeProviderServer.start()
         let engine = try InProcessEngine(fogbugz: fb, box: bx)
@@ -108,9 +108,9 @@ struct FaultTests {
         let scheduler = engine.scheduler()
         try await running(scheduler) {
             try await Task.sleep(for: .milliseconds(1_500))
-            // Claims need a write: nothing may be sent that could not be recorded.
-            #expect(fb.callCount == 0)
-            #expect(scheduler.storeAvailable == false)
+            // While full: registrations fail closed and the health probe fails.
+            await #expect(throws: StoreError.self) { try await engine.register("late", account: "fb") }
+            #expect(await engine.store.probeWritable() == false)
             try engine.store.setMaxPageCount(1_000_000)
             let recovered = try await eventually(timeout: .seconds(10)) {
                 try await engine.store.stateCounts().byState[.revoked] == registered.count
@@ -119,6 +119,9 @@ struct FaultTests {
             #expect(scheduler.storeAvailable)
         }
         #expect(await engine.store.probeWritable())
+        // No provider call without its recorded outcome: one attempt event per logoff the provider saw.
+        let attempts = try await engine.store.audit(AuditQuery(action: .attempt, limit: 10_000)).events
+        #expect(attempts.count == fb.calls.filter { $0.endpoint.isLogoff }.count)
         await engine.shutdown()
         try await fb.shutdown(); try await bx.shutdown()
     }

@@ -97,6 +97,7 @@ struct SchedulerTests {
         let record = try await harness.register("tok-held")
         let scheduler = harness.scheduler(startHeld: true)
         try await withRunning(scheduler) {
+            _ = await harness.eventually { scheduler.status().hold && scheduler.status().lastLoopAt != nil }
             try await Task.sleep(for: .milliseconds(400))
             #expect(harness.performer.totalCalls == 0)
             #expect(try await harness.store.token(id: record.id)?.state == .active)
