@@ -81,8 +81,9 @@ final class AccountLane: Sendable {
             while true {
                 enum Step { case start(Claim, Configuration.Account), waitForWork, waitFor(Double), stop }
                 let now = monotonicSeconds()
+                let cancelled = Task.isCancelled
                 let step = state.withLock { state -> Step in
-                    if state.stopping { return .stop }
+                    if state.stopping || cancelled { return .stop }
                     guard !state.queue.isEmpty, state.inFlight < state.account.concurrency else { return .waitForWork }
                     if let wait = state.bucket.take(now: now) { return .waitFor(wait) }
                     state.inFlight += 1

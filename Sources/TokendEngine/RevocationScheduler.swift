@@ -268,7 +268,7 @@ public final class RevocationScheduler: Service, RevocationControl {
 
     private func perform(_ claim: Claim, _ account: Configuration.Account, _ lane: AccountLane) async {
         defer { if lane.room > 0 { signal.signal() } }
-        if state.withLock({ $0.hold.held || $0.shuttingDown }) {
+        if Task.isCancelled || state.withLock({ $0.hold.held || $0.shuttingDown }) {
             // Hold entered after the claim: no provider call; the token waits as `revoking`.
             try? await store.release([claim])
             return
