@@ -115,6 +115,10 @@ struct Serve: AsyncParsableCommand {
                 return line
             },
         ]
+        if ProcessInfo.processInfo.environment["TOKEND_TEST_HOOKS"] == "1" {
+            // Test hook (inert unless set): SIGUSR2 stalls the scheduler loop, to show the watchdog stops pinging.
+            services.append(SignalService(signal: SIGUSR2) { scheduler.stallForTesting(true) })
+        }
         if let period = try? Watchdog.period() {
             services.append(WatchdogService(period: period, heartbeat: heartbeat, notifier: notifier))
         }
