@@ -149,7 +149,8 @@ where Responder.Context: RequestContext, Responder.Context.Source == Application
                     for try await connection in inbound {
                         guard active.tryAcquire(limit: maxConnections()) else {
                             logger.warning("connection refused: limits.max_connections reached")
-                            connection.channel.close(promise: nil)
+                            // Close through the async wrapper so its writer is finished properly.
+                            connections.addTask { try? await connection.executeThenClose { _, _ in } }
                             continue
                         }
                         connections.addTask {
