@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 import Testing
 import TokendControl
 import TokendCore
@@ -238,6 +239,34 @@ import Glibc
         #expect(answered)
         task.cancel()
         _ = try? await task.value
+    }
+
+    @Test func gracefulShutdownFinishesInFlightRequests() async throws {
+        let harness = try Harness(peerResolver: SocketPeerResolver())
+        harness.engine.state.withLock { $0.waitDelay = .milliseconds(700) }
+        let path = harness.directory + "/control.sock"
+        let (ready, continuation) = AsyncStream.makeStream(of: Void.self)
+        let server = ControlServer(
+            listener: .path(path, mode: 0o600), api: harness.api, logger: Logger(label: "graceful"),
+            onReady: { continuation.yield() })
+        let group = ServiceGroup(
+            configuration: .init(services: [server], gracefulShutdownSignals: [], logger: Logger(label: "group")))
+        let running = Task { try await group.run() }
+        var iterator = ready.makeAsyncIterator()
+        _ = await iterator.next()
+        let (_, registered) = try Self.rawRequest(
+            path: path, method: "POST", target: "/v1/tokens", body: #"{"provider":"fogbugz","token":"graceful"}"#)
+        let id = try #require(try JSON.parse(Array(registered.utf8))["id"]?.stringValue)
+        let inFlight = Task.detached {
+            try Self.rawRequest(path: path, method: "POST", target: "/v1/tokens/\(id)/revoke", body: #"{"wait":true}"#)
+        }
+        try await Task.sleep(for: .milliseconds(250))
+        await group.triggerGracefulShutdown()
+        let (status, body) = try await inFlight.value
+        #expect(status == 202, "\(body)")
+        try await running.value
+        #expect(!FileManager.default.fileExists(atPath: path))
+        #expect((try? Self.connectRaw(path)) == nil)
     }
 
     @Test func restrictiveModeKeepsOtherUsersOut() async throws {
