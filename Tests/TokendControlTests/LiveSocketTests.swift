@@ -287,6 +287,28 @@ import Glibc
         _ = try? await running.task.value
     }
 
+    @Test func createsMissingParentAndAdoptsConfiguredMode() async throws {
+        let harness = try Harness(peerResolver: SocketPeerResolver())
+        let path = harness.directory + "/var/run/tokend.sock"
+        var control = harness.configuration.control
+        control.socket = path
+        control.mode = 0o660
+        let listener = ControlListener.configured(control)
+        #expect(listener == .path(path, mode: 0o660))
+        #expect(ControlListener.configured(control, inheritedFDs: [3]) == .inheritedFD(3))
+        let (ready, continuation) = AsyncStream.makeStream(of: Void.self)
+        let server = ControlServer(listener: listener, api: harness.api, logger: Logger(label: "dev"), onReady: { continuation.yield() })
+        let task = Task { try await server.run() }
+        var iterator = ready.makeAsyncIterator()
+        _ = await iterator.next()
+        var info = stat()
+        #expect(lstat(path, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o660)
+        #expect(try Self.rawRequest(path: path, method: "GET", target: "/v1/status").0 == 200)
+        task.cancel()
+        _ = try? await task.value
+    }
+
     @Test func refusesToReplaceARegularFile() async throws {
         let harness = try Harness(peerResolver: SocketPeerResolver())
         let path = harness.directory + "/control.sock"
