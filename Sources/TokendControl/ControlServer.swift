@@ -20,6 +20,12 @@ public enum ControlListener: Sendable, Hashable {
     case path(String, mode: UInt16)
     /// Adopt an already-listening socket (systemd socket activation, `LISTEN_FDS`).
     case inheritedFD(CInt)
+
+    /// The first socket-activated fd if there is one, else `control.socket` with `control.mode`.
+    public static func configured(_ control: Configuration.Control, inheritedFDs: [CInt] = []) -> ControlListener {
+        if let fd = inheritedFDs.first { return .inheritedFD(fd) }
+        return .path(control.socket, mode: control.mode)
+    }
 }
 
 /// Timeouts against slow or idle clients.
@@ -149,7 +155,8 @@ where Responder.Context: RequestContext, Responder.Context.Source == Application
                     for try await connection in inbound {
                         guard active.tryAcquire(limit: maxConnections()) else {
                             logger.warning("connection refused: limits.max_connections reached")
-                            connection.channel.close(promise: nil)
+                            // Close through the async wrapper so its writer is finished properly.
+                            connections.addTask { try? await connection.executeThenClose { _, _ in } }
                             continue
                         }
                         connections.addTask {

@@ -70,6 +70,11 @@ enum SocketPath {
     /// A new private directory next to `path` and the temporary socket path inside it.
     static func makeStaging(for path: String) throws -> (directory: String, socket: String) {
         let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) {
+            // A dev config's `./var/run`; under systemd `RuntimeDirectory=` already exists.
+            try FileManager.default.createDirectory(
+                atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        }
         let template = (parent.isEmpty ? "." : parent) + "/.tokend-XXXXXX"
         var buffer = Array(template.utf8CString)
         guard let created = buffer.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {

@@ -34,6 +34,8 @@ final class FakeEngine: RevocationControl {
         /// What `waitForTerminal` makes of a revoking token (nil: leave it pending).
         var outcomeOnWait: ProviderOutcome?
         var lastLoopAt: Date? = Date()
+        /// How long `waitForTerminal` takes (to keep a request in flight).
+        var waitDelay: Duration = .zero
     }
 
     let store: TokenStore
@@ -61,6 +63,8 @@ final class FakeEngine: RevocationControl {
     }
 
     func waitForTerminal(id: String, timeout: Duration) async throws -> TokenRecord? {
+        let delay = state.withLock { $0.waitDelay }
+        if delay > .zero { try await Task.sleep(for: delay) }
         if let outcome = state.withLock({ $0.outcomeOnWait }), let record = try await store.token(id: id) {
             try await complete(account: record.account, outcome: outcome)
         }

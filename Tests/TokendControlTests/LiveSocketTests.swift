@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 import Testing
 import TokendControl
 import TokendCore
@@ -130,6 +131,13 @@ import Glibc
             try await second.run()
         }
 
+        let (lookupStatus, lookupBody) = try Self.rawRequest(
+            path: path, method: "POST", target: "/v1/tokens:lookup", body: #"{"token":"live-secret"}"#)
+        #expect(lookupStatus == 200, "\(lookupBody)")
+        let (batchStatus, batchBody) = try Self.rawRequest(
+            path: path, method: "POST", target: "/v1/tokens:batch", body: #"{"tokens":[{"provider":"fogbugz","token":"b"}]}"#)
+        #expect(batchStatus == 200, "\(batchBody)")
+
         if getuid() == 0 {
             let (listStatus, listBody) = try Self.curlAsNobody(path: path, method: "GET", target: "/v1/tokens")
             #expect(listStatus == 200, "\(listBody)")
@@ -153,6 +161,114 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 
+    /// A connected AF_UNIX socket with a 5 s receive timeout.
+    static func connectRaw(_ path: String) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            let bytes = Array(path.utf8)
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else { throw TestFailure("connect failed: \(errno)") }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return fd
+    }
+
+    static func send(_ fd: Int32, _ text: String) {
+        _ = Array(text.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    }
+
+    /// Reads until EOF/timeout; returns the bytes and whether the peer closed (EOF) rather than timing out.
+    static func readAll(_ fd: Int32) -> (String, closed: Bool) {
+        var response: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4_096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n == 0 { return (String(decoding: response, as: UTF8.self), true) }
+            if n < 0 { return (String(decoding: response, as: UTF8.self), false) }
+            response += chunk[0..<n]
+        }
+    }
+
+    @Test func slowLorisIsCutOffAndConnectionLimitHolds() async throws {
+        let harness = try Harness(peerResolver: SocketPeerResolver())
+        let path = harness.directory + "/control.sock"
+        let (ready, continuation) = AsyncStream.makeStream(of: Void.self)
+        let server = ControlServer(
+            listener: .path(path, mode: 0o600), responder: harness.api.makeRouter().buildResponder(),
+            maxConnections: { 1 }, timeouts: ControlTimeouts(requestRead: .seconds(1), idle: .seconds(30)),
+            logger: Logger(label: "limits"), onReady: { continuation.yield() })
+        let task = Task { try await server.run() }
+        defer { task.cancel() }
+        var iterator = ready.makeAsyncIterator()
+        _ = await iterator.next()
+
+        // A client that sends half a request head and stalls is disconnected after requestRead.
+        let slow = try Self.connectRaw(path)
+        let start = ContinuousClock.now
+        Self.send(slow, "GET /v1/status HTTP/1.1\r\nHost: x\r\n")
+        let (partial, closed) = Self.readAll(slow)
+        let elapsed = ContinuousClock.now - start
+        close(slow)
+        #expect(closed)
+        #expect(partial.isEmpty)
+        #expect(elapsed >= .milliseconds(900) && elapsed < .seconds(4), "\(elapsed)")
+
+        // With max_connections = 1, a second concurrent connection is closed without an answer.
+        try await Task.sleep(for: .milliseconds(500))  // let the server finish tearing down the slow one
+        let first = try Self.connectRaw(path)
+        try await Task.sleep(for: .milliseconds(200))
+        let second = try Self.connectRaw(path)
+        Self.send(second, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let (refused, refusedClosed) = Self.readAll(second)
+        close(second)
+        #expect(refusedClosed)
+        #expect(refused.isEmpty)
+        close(first)
+        var answered = false
+        for _ in 0..<20 where !answered {
+            try await Task.sleep(for: .milliseconds(100))
+            answered = (try? Self.rawRequest(path: path, method: "GET", target: "/healthz").0) == 200
+        }
+        #expect(answered)
+        task.cancel()
+        _ = try? await task.value
+    }
+
+    @Test func gracefulShutdownFinishesInFlightRequests() async throws {
+        let harness = try Harness(peerResolver: SocketPeerResolver())
+        harness.engine.state.withLock { $0.waitDelay = .milliseconds(700) }
+        let path = harness.directory + "/control.sock"
+        let (ready, continuation) = AsyncStream.makeStream(of: Void.self)
+        let server = ControlServer(
+            listener: .path(path, mode: 0o600), api: harness.api, logger: Logger(label: "graceful"),
+            onReady: { continuation.yield() })
+        let group = ServiceGroup(
+            configuration: .init(services: [server], gracefulShutdownSignals: [], logger: Logger(label: "group")))
+        let running = Task { try await group.run() }
+        var iterator = ready.makeAsyncIterator()
+        _ = await iterator.next()
+        let (_, registered) = try Self.rawRequest(
+            path: path, method: "POST", target: "/v1/tokens", body: #"{"provider":"fogbugz","token":"graceful"}"#)
+        let id = try #require(try JSON.parse(Array(registered.utf8))["id"]?.stringValue)
+        let inFlight = Task.detached {
+            try Self.rawRequest(path: path, method: "POST", target: "/v1/tokens/\(id)/revoke", body: #"{"wait":true}"#)
+        }
+        try await Task.sleep(for: .milliseconds(250))
+        await group.triggerGracefulShutdown()
+        let (status, body) = try await inFlight.value
+        #expect(status == 202, "\(body)")
+        try await running.value
+        #expect(!FileManager.default.fileExists(atPath: path))
+        #expect((try? Self.connectRaw(path)) == nil)
+    }
+
     @Test func restrictiveModeKeepsOtherUsersOut() async throws {
         let harness = try Harness(peerResolver: SocketPeerResolver())
         let path = harness.directory + "/control.sock"
@@ -169,6 +285,28 @@ import Glibc
         }
         running.task.cancel()
         _ = try? await running.task.value
+    }
+
+    @Test func createsMissingParentAndAdoptsConfiguredMode() async throws {
+        let harness = try Harness(peerResolver: SocketPeerResolver())
+        let path = harness.directory + "/var/run/tokend.sock"
+        var control = harness.configuration.control
+        control.socket = path
+        control.mode = 0o660
+        let listener = ControlListener.configured(control)
+        #expect(listener == .path(path, mode: 0o660))
+        #expect(ControlListener.configured(control, inheritedFDs: [3]) == .inheritedFD(3))
+        let (ready, continuation) = AsyncStream.makeStream(of: Void.self)
+        let server = ControlServer(listener: listener, api: harness.api, logger: Logger(label: "dev"), onReady: { continuation.yield() })
+        let task = Task { try await server.run() }
+        var iterator = ready.makeAsyncIterator()
+        _ = await iterator.next()
+        var info = stat()
+        #expect(lstat(path, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o660)
+        #expect(try Self.rawRequest(path: path, method: "GET", target: "/v1/status").0 == 200)
+        task.cancel()
+        _ = try? await task.value
     }
 
     @Test func refusesToReplaceARegularFile() async throws {
