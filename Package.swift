@@ -180,6 +180,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TokendSystemdTests", dependencies: ["TokendSystemd"], swiftSettings: swiftSettings),
+        .testTarget(name: "TokendClientTests", dependencies: ["TokendClient"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TokendControlTests",
             dependencies: [

@@ -66,6 +66,14 @@ public final class ControlClient: Sendable {
         self.group = eventLoopGroup
     }
 
+    deinit {
+        let channels = state.withLock { state -> [any Channel] in
+            defer { state.idle.removeAll() }
+            return state.idle
+        }
+        for channel in channels { channel.close(promise: nil) }
+    }
+
     /// How many connections this client has opened so far (for tests and benchmarks of keep-alive reuse).
     public var connectionsOpened: Int { state.withLock { $0.opened } }
 
@@ -266,12 +274,5 @@ public final class ControlClient: Sendable {
             }
         }
         return "\(error)"
-    }
-}
-
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

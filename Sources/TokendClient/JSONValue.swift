@@ -3,12 +3,19 @@ import Foundation
 /// A decoded JSON document, for code that must handle answers without a fixed schema
 /// (status bodies, error details, generic rendering).
 public enum JSONValue: Sendable, Equatable, Codable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number without fraction or exponent that fits 64 bits.
     case integer(Int64)
+    /// Any other number.
     case number(Double)
+    /// A string.
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object (member order is not kept).
     case object([String: JSONValue])
 
     /// Decodes any JSON value.
