@@ -13,35 +13,6 @@ import TokendCore
 import Glibc
 #endif
 
-/// Where the control server listens.
-public enum ControlListener: Sendable, Hashable {
-    /// Bind this path with this mode (no window of wider permissions; stale sockets replaced; a live daemon
-    /// on the path is refused).
-    case path(String, mode: UInt16)
-    /// Adopt an already-listening socket (systemd socket activation, `LISTEN_FDS`).
-    case inheritedFD(CInt)
-
-    /// The first socket-activated fd if there is one, else `control.socket` with `control.mode`.
-    public static func configured(_ control: Configuration.Control, inheritedFDs: [CInt] = []) -> ControlListener {
-        if let fd = inheritedFDs.first { return .inheritedFD(fd) }
-        return .path(control.socket, mode: control.mode)
-    }
-}
-
-/// Timeouts against slow or idle clients.
-public struct ControlTimeouts: Sendable, Hashable {
-    /// From a request's first byte until its head and body have been read (slow-loris); the connection is
-    /// closed when it passes.
-    public var requestRead: Duration
-    /// A keep-alive connection with no request in progress is closed after this (Hummingbird's idle timeout).
-    public var idle: Duration
-
-    public init(requestRead: Duration = .seconds(10), idle: Duration = .seconds(60)) {
-        self.requestRead = requestRead
-        self.idle = idle
-    }
-}
-
 /// Serves a Hummingbird responder on the control socket: a bound path or an inherited fd.
 ///
 /// Reproduces Hummingbird's server loop with public pieces (`HTTP1Channel`, `ApplicationRequestContextSource`)
@@ -186,19 +157,3 @@ extension ControlServer where Responder == RouterResponder<ControlContext> {
     }
 }
 
-/// Open connections, bounded.
-final class ConnectionCounter: Sendable {
-    private let count = Atomic<Int>(0)
-
-    func tryAcquire(limit: Int) -> Bool {
-        while true {
-            let current = count.load(ordering: .relaxed)
-            guard current < limit else { return false }
-            if count.compareExchange(expected: current, desired: current + 1, ordering: .acquiringAndReleasing).exchanged {
-                return true
-            }
-        }
-    }
-
-    func release() { count.subtract(1, ordering: .relaxed) }
-}

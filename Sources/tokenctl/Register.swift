@@ -51,5 +51,8 @@ struct Register: AsyncParsableCommand {
         let session = global.session()
         let response = try await session.call("POST", "/v1/tokens", body: body)
         try session.emit(response, human: Session.recordBlock)
+        if response.status == 200 && !session.json {
+            Console.err("tokenctl: this token was already registered; that record is shown\n")
+        }
     }
 }

@@ -85,9 +85,12 @@ struct ControlClientTests {
         for _ in 0..<3 {
             #expect(try await client.request("GET", "/v1/status").status == 200)
             try await Task.sleep(for: .milliseconds(50))
+            #expect(try await client.request("POST", "/v1/sweep").status == 200)
+            try await Task.sleep(for: .milliseconds(50))
         }
         await client.close()
-        #expect(server.requests.count == 3)
+        #expect(server.requests.count == 6)
+        #expect(server.connections == 6)
     }
 
     @Test("parallel requests on one client each get a connection and all succeed")

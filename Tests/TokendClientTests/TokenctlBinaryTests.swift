@@ -25,11 +25,11 @@ enum TokenctlBinary {
         return nil
     }()
 
-    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:])
-        throws -> CommandResult
-    {
+    static func run(
+        _ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], executable: String? = nil
+    ) throws -> CommandResult {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(path))
+        process.executableURL = URL(fileURLWithPath: try executable ?? #require(path))
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["TOKEND_SOCKET"] = nil
@@ -175,6 +175,7 @@ struct TokenctlBinaryTests {
             ["register", "--provider", "fogbugz", "--expires-at", "2030-01-01T00:00:00Z", "--token-file", file.path,
              "--socket", server.socketPath])
         #expect(registered.status == 0, "\(registered.stderr)")
+        #expect(registered.stderr == "tokenctl: this token was already registered; that record is shown\n")
         let looked = try TokenctlBinary.run(["--json", "lookup", "--token-file", file.path, "--socket", server.socketPath])
         #expect(looked.status == 0)
         #expect(looked.stdout == Self.record + "\n")
@@ -278,6 +279,33 @@ struct TokenctlBinaryTests {
         #expect(result.status == 0)
         #expect(result.stdout.contains("revoke-bulk"))
         #expect(result.stdout.contains("--token-file"))
+    }
+
+    @Test("on a terminal: register refuses a TTY stdin, job --wait redraws a progress line",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+    func terminal() throws {
+        let polls = PollCounter()
+        let server = try FakeControlServer.start { _ in
+            let done = polls.next() >= 2
+            return .json(200, """
+                {"id":"job_9","matched":2,"revoked":\(done ? 2 : 1),"already_revoked":0,"failed":0,\
+                "pending":\(done ? 0 : 1),"state":"\(done ? "done" : "running")"}
+                """)
+        }
+        defer { server.stop() }
+        let binary = try #require(TokenctlBinary.path)
+        let refused = try TokenctlBinary.run(
+            ["-qec", "\(binary) register --provider box --socket \(server.socketPath)", "/dev/null"],
+            executable: "/usr/bin/script")
+        #expect(refused.status == 2)
+        #expect(refused.stdout.contains("refusing to read a token from a terminal"))
+        let waited = try TokenctlBinary.run(
+            ["-qec", "\(binary) job job_9 --wait --socket \(server.socketPath)", "/dev/null"],
+            executable: "/usr/bin/script")
+        #expect(waited.status == 0)
+        #expect(waited.stdout.contains("\r\u{1B}[Kjob_9: running, 1/2 settled"))
+        #expect(waited.stdout.contains("state:           done"))
+        #expect(server.requests.filter { $0.method == "POST" }.isEmpty)
     }
 
     @Test("help exits 0 on stdout")
