@@ -1,5 +1,5 @@
 import Testing
-import TokendCore
+@testable import TokendCore
 
 /// (i) The config file's durations.
 @Suite struct DurationFormatTests {

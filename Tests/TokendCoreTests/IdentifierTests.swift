@@ -52,3 +52,18 @@ import TokendCore
         #expect(clock.now().unixMillis == 1_234)
     }
 }
+
+/// Regression: `Date(unixMillis:).unixMillis` must give back the same number (it truncated to n − 1 for many n,
+/// which shifts stored instants and list cursors by a millisecond).
+@Suite struct UnixMillisTests {
+    @Test func roundTripsExactly() {
+        for millis: Int64 in [0, 1, 1_234, 999_999, 1_800_000_000_123, 1_800_000_000_999, 4_102_444_800_001] {
+            #expect(Date(unixMillis: millis).unixMillis == millis)
+        }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<10_000 {
+            let millis = Int64.random(in: 0..<4_102_444_800_000, using: &generator)
+            #expect(Date(unixMillis: millis).unixMillis == millis)
+        }
+    }
+}

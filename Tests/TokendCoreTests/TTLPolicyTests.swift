@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TokendCore
+@testable import TokendCore
 
 /// (i) TTL defaults and clamping to the maximum.
 @Suite struct TTLPolicyTests {

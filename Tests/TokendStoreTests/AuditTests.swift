@@ -13,25 +13,25 @@ import TokendCore
         let token = try await h.register("audit-append-only")
         _ = try await h.store.forget(id: token.id, note: nil, actor: StoreHarness.client)
         let queue = try h.rawQueue()
-        let before = try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit") }
+        let before = try queue.readSync { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit") }
 
         #expect {
-            try queue.write { db in try db.execute(sql: "UPDATE audit SET reason = 'tampered'") }
+            try queue.writeSync { db in try db.execute(sql: "UPDATE audit SET reason = 'tampered'") }
         } throws: { error in
             (error as? DatabaseError)?.message?.contains("append-only: UPDATE refused") == true
         }
         #expect {
-            try queue.write { db in try db.execute(sql: "DELETE FROM audit WHERE token_id = ?", arguments: [token.id]) }
+            try queue.writeSync { db in try db.execute(sql: "DELETE FROM audit WHERE token_id = ?", arguments: [token.id]) }
         } throws: { error in
             (error as? DatabaseError)?.message?.contains("append-only: DELETE refused") == true
         }
         #expect {
-            try queue.write { db in try db.execute(sql: "DELETE FROM audit") }
+            try queue.writeSync { db in try db.execute(sql: "DELETE FROM audit") }
         } throws: { error in error is DatabaseError }
 
-        let after = try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit") }
+        let after = try queue.readSync { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit") }
         #expect(before == after)
-        #expect(try queue.read { db in try String.fetchOne(db, sql: "SELECT DISTINCT reason FROM audit WHERE reason = 'tampered'") } == nil)
+        #expect(try queue.readSync { db in try String.fetchOne(db, sql: "SELECT DISTINCT reason FROM audit WHERE reason = 'tampered'") } == nil)
     }
 
     @Test func pruneAuditKeepsTerminalEventsAndIsAudited() async throws {
@@ -57,7 +57,7 @@ import TokendCore
 
         // The permit is gone again: raw deletes are still refused, and pruning never removes its own record.
         #expect(throws: DatabaseError.self) {
-            try h.rawQueue().write { db in try db.execute(sql: "DELETE FROM audit") }
+            try h.rawQueue().writeSync { db in try db.execute(sql: "DELETE FROM audit") }
         }
         h.clock.advance(by: .seconds(30 * 86_400))
         #expect(try await h.store.pruneAudit(olderThan: h.clock.now()) == 1)  // recent's registered
@@ -73,7 +73,7 @@ import TokendCore
         let queue = try h.rawQueue()
         for action in AuditAction.terminal.map(\.rawValue).sorted() {
             #expect {
-                try queue.write { db in
+                try queue.writeSync { db in
                     try db.execute(
                         sql: "INSERT INTO audit (at, token_id, episode, action, actor_system) VALUES (0, ?, 1, ?, 'test')",
                         arguments: [token.id, action])
@@ -83,7 +83,7 @@ import TokendCore
             }
         }
         // Non-terminal events may repeat.
-        try queue.write { db in
+        try queue.writeSync { db in
             try db.execute(
                 sql: "INSERT INTO audit (at, token_id, episode, action, actor_system) VALUES (0, ?, 1, 'attempt', 'test')",
                 arguments: [token.id])
@@ -110,7 +110,7 @@ import TokendCore
         #expect(trail.map(\.episode) == [1, 1, 1, 1, 2, 2, 2])
         // Episode 2 now has its terminal too.
         #expect(throws: DatabaseError.self) {
-            try h.rawQueue().write { db in
+            try h.rawQueue().writeSync { db in
                 try db.execute(
                     sql: "INSERT INTO audit (at, token_id, episode, action, actor_system) VALUES (0, ?, 2, 'failed', 'x')",
                     arguments: [token.id])
@@ -133,5 +133,27 @@ import TokendCore
         #expect(trail.last?.episode == 2)
         let retry = try await h.store.audit(AuditQuery(tokenID: token.id, action: .retry)).events.first
         #expect(retry?.actor == .system("scheduler"))
+    }
+}
+
+/// Regression: forgetting a `failed` token used to write a second terminal event into the failed episode,
+/// which the partial unique index refused (a 500 instead of a 200).
+@Suite struct ForgetFailedTests {
+    @Test func forgetOfFailedTokenOpensItsOwnEpisode() async throws {
+        let h = try StoreHarness()
+        defer { h.cleanup() }
+        let token = try await h.register("forget-failed")
+        try await h.fail(token.id)
+        let result = try await h.store.forget(id: token.id, note: "giving up", actor: StoreHarness.operatorActor)
+        #expect(result.changed)
+        #expect(result.record.state == .forgotten)
+        #expect(result.record.episode == 2)
+        let trail = try h.auditTrail(token.id)
+        #expect(trail.map(\.action) == ["registered", "revoke_requested", "attempt", "failed", "forgotten"])
+        #expect(trail.map(\.episode) == [1, 1, 1, 1, 2])
+        let sealed = try h.rawQueue().readSync { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM tokens WHERE id = ? AND sealed IS NULL", arguments: [token.id])
+        }
+        #expect(sealed == 1)
     }
 }

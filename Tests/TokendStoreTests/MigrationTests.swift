@@ -19,7 +19,7 @@ import TokendCore
         do {
             let queue = try DatabaseQueue(path: path)
             try V1Schema.migrator.migrate(queue)
-            try queue.write { db in
+            try queue.writeSync { db in
                 try db.execute(
                     sql: """
                         INSERT INTO tokens (id, provider, account, owner, labels, state, fingerprint, sealed, issued_at,
@@ -33,7 +33,7 @@ import TokendCore
                     sql: "INSERT INTO audit (at, token_id, episode, action, actor_uid, actor_pid, actor_role) VALUES (?, ?, 1, 'registered', 1000, 1, 'client')",
                     arguments: [now, id])
             }
-            #expect(try queue.read { db in try V1Schema.migrator.appliedIdentifiers(db) } == [V1Schema.identifier])
+            #expect(try queue.readSync { db in try V1Schema.migrator.appliedIdentifiers(db) } == [V1Schema.identifier])
         }
 
         let store = try TokenStore(path: path, sealer: h.sealer, clock: h.clock)
@@ -68,8 +68,8 @@ import TokendCore
         let frozen = try DatabaseQueue()
         try V1Schema.migrator.migrate(frozen)
         let schemaSQL = "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'grdb_%' ORDER BY name"
-        let expected = try frozen.read { db in try Row.fetchAll(db, sql: schemaSQL) }
-        let current = try h.rawQueue().read { db in try Row.fetchAll(db, sql: schemaSQL) }
+        let expected = try frozen.readSync { db in try Row.fetchAll(db, sql: schemaSQL) }
+        let current = try h.rawQueue().readSync { db in try Row.fetchAll(db, sql: schemaSQL) }
         if Schema.migrator.migrations.count == 1 {
             #expect(current == expected)
         }

@@ -141,7 +141,7 @@ import TokendCore
             try await h.store.recordAttempt(
                 claims[0], result: AttemptResult(outcome: .revoked, httpStatus: 200, duration: .milliseconds(4)),
                 decision: .done(.revoked)) == .revoked)
-        let sealed = try h.rawQueue().read { db in
+        let sealed = try h.rawQueue().readSync { db in
             try Row.fetchOne(db, sql: "SELECT sealed, in_flight FROM tokens WHERE id = ?", arguments: [revoked.id])
         }
         #expect(sealed?["sealed"] as Data? == nil)
@@ -269,7 +269,7 @@ import TokendCore
         #expect(counts.byAccount[.box]?["main"]?[.active] == 1)
         #expect(counts.byState(provider: .box)[.active] == 1)
         // The trigger-kept table agrees with a full count.
-        let direct = try h.rawQueue().read { db in
+        let direct = try h.rawQueue().readSync { db in
             try Row.fetchAll(db, sql: "SELECT provider, account, state, count(*) AS n FROM tokens GROUP BY 1, 2, 3")
         }
         for row in direct {
@@ -279,7 +279,7 @@ import TokendCore
         }
         #expect(counts.byState.values.reduce(0, +) == 7)
         // Live counts (limits) too: alice has active + 2 revoking live in acme; box 1.
-        let live = try h.rawQueue().read { db in
+        let live = try h.rawQueue().readSync { db in
             try Row.fetchAll(db, sql: "SELECT scope, key, n FROM live_counts ORDER BY scope, key")
                 .map { "\($0["scope"] as String):\($0["key"] as String)=\($0["n"] as Int)" }
         }

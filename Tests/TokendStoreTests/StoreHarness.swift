@@ -87,7 +87,7 @@ struct StoreHarness {
 
     /// Audit actions of one token, oldest first, as `(action, episode)`.
     func auditTrail(_ id: String) throws -> [(action: String, episode: Int?)] {
-        try rawQueue().read { db in
+        try rawQueue().readSync { db in
             try Row.fetchAll(db, sql: "SELECT action, episode FROM audit WHERE token_id = ? ORDER BY id", arguments: [id])
                 .map { ($0["action"], $0["episode"]) }
         }
@@ -133,4 +133,11 @@ final class CapturedLines: Sendable {
     private let storage = Mutex<[String]>([])
     func append(_ line: String) { storage.withLock { $0.append(line) } }
     var all: [String] { storage.withLock { $0 } }
+}
+
+extension DatabaseQueue {
+    /// Synchronous read, usable from async tests without picking GRDB's async overload.
+    func readSync<T>(_ body: (Database) throws -> T) throws -> T { try read(body) }
+    /// Synchronous write, usable from async tests without picking GRDB's async overload.
+    func writeSync<T>(_ body: (Database) throws -> T) throws -> T { try write(body) }
 }
