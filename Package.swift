@@ -166,7 +166,12 @@ let package = Package(
         .testTarget(name: "TokendConfigTests", dependencies: ["TokendConfig"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TokendStoreTests",
-            dependencies: ["TokendStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "TokendStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

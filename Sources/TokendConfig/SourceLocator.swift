@@ -73,6 +73,10 @@ struct SourceLocator: Sendable {
         guard let key else { return header(path) }
         if let found = keys.first(where: { $0.path == path && $0.key == key }) { return found.line }
         if let sub = subHeaders[path]?[key] { return sub }
+        // A root key that is a table: `[bogus]` or `[[bogus]]`.
+        if path == .root {
+            return headers[ConfigPath(section: key, index: nil)] ?? headers[ConfigPath(section: key, index: 0)]
+        }
         // `daemon = { … }` inline table: point at the parent key.
         if let section = path.section, path.index == nil,
             let parent = keys.first(where: { $0.path == .root && $0.key == section })

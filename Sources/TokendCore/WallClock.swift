@@ -31,8 +31,9 @@ public final class ManualClock: WallClock {
 }
 
 extension Date {
-    /// Milliseconds since the Unix epoch: the on-disk representation of every instant.
-    public var unixMillis: Int64 { Int64((timeIntervalSince1970 * 1_000).rounded(.down)) }
+    /// Milliseconds since the Unix epoch: the on-disk representation of every instant. Rounded to the nearest
+    /// millisecond so that `Date(unixMillis: n).unixMillis == n` (the seconds-based Double is not exact).
+    public var unixMillis: Int64 { Int64((timeIntervalSince1970 * 1_000).rounded()) }
 
     /// The instant `millis` milliseconds after the Unix epoch.
     public init(unixMillis millis: Int64) { self.init(timeIntervalSince1970: Double(millis) / 1_000) }

@@ -94,16 +94,19 @@ extension TokenStore {
                 throw StoreError.conflict(
                     id: id, state: record.state, message: "token \(id) is already \(record.state.rawValue)")
             case .active, .revoking, .failed:
+                // A failed token's episode already ended with its `failed` event; forgetting it opens a new
+                // episode, so that each episode keeps at most one terminal event (audit_one_terminal).
+                let episode = record.state == .failed ? record.episode + 1 : record.episode
                 try Self.compareAndSet(
                     db, id: id, from: record.state, to: .forgotten,
                     assignments: """
                         sealed = NULL, in_flight = 0, next_attempt_at = NULL, revocation_reason = 'forgotten',
-                        revocation_note = coalesce(?, revocation_note)
+                        revocation_note = coalesce(?, revocation_note), episode = ?
                         """,
-                    arguments: [note])
+                    arguments: [note, episode])
                 try Self.insertAudit(
                     db, action: .forgotten, actor: actor, at: now,
-                    AuditFields(tokenID: id, episode: record.episode, reason: note))
+                    AuditFields(tokenID: id, episode: episode, reason: note))
                 return TransitionResult(record: try self.existing(db, id), changed: true)
             }
         }

@@ -72,7 +72,7 @@ import TokendCore
         F.expectError(
             F.minimal.replacingOccurrences(of: "[control]", with: "[control]\nadmins = \"root\""),
             line: 6, "'control.admins' must be an array of strings, not a string")
-        F.expectError(F.minimal + "daemon2 = 1\n", line: 8, "unknown key 'daemon2'")
+        F.expectError(F.minimal + "daemon2 = 1\n", line: 8, "unknown key 'control.daemon2'")  // still in [control]
         F.expectError("daemon = 1\n[control]\nsocket = \"/s\"\n", line: 1, "'daemon' must be a table ([daemon])")
         F.expectError(
             F.minimal + "[fogbugz]\nname = \"a\"\n", line: 8, "'fogbugz' must be an array of tables ([[fogbugz]])")

@@ -8,7 +8,7 @@ import TokendCore
 enum ConfigFixtures {
     static let file = "/etc/tokend/tokend.toml"
 
-    /// The smallest valid file: lines 1–7.
+    /// The smallest valid file: lines 1–7 (line 7 empty), so appended text starts on line 8.
     static let minimal = """
         [daemon]
         database = "/var/lib/tokend/tokend.sqlite3"
@@ -16,6 +16,7 @@ enum ConfigFixtures {
 
         [control]
         socket = "/run/tokend/control.sock"
+
 
         """
 

@@ -1,0 +1,146 @@
+import GRDB
+
+/// A frozen copy of migration 1 (`v1-tokens-audit`) as shipped, so the migration test keeps testing what a
+/// v1 database looks like even after `Schema` gains migrations. Never edit: it is the past.
+enum V1Schema {
+    static let identifier = "v1-tokens-audit"
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration(identifier) { db in try db.execute(sql: sql) }
+        return migrator
+    }
+
+    static let sql = """
+                CREATE TABLE tokens (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    provider TEXT NOT NULL CHECK (provider IN ('fogbugz','box')),
+                    account TEXT NOT NULL,
+                    owner TEXT NOT NULL,
+                    labels TEXT NOT NULL DEFAULT '{}',
+                    state TEXT NOT NULL CHECK (state IN
+                        ('active','revoking','revoked','already_revoked','failed','forgotten')),
+                    fingerprint TEXT NOT NULL,
+                    sealed BLOB,
+                    issued_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    last_renewed_at INTEGER,
+                    registered_by_uid INTEGER NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at INTEGER,
+                    last_error TEXT,
+                    revoked_at INTEGER,
+                    revocation_reason TEXT,
+                    revocation_note TEXT,
+                    episode INTEGER NOT NULL DEFAULT 1,
+                    in_flight INTEGER NOT NULL DEFAULT 0,
+                    quarantine TEXT,
+                    job_id TEXT,
+                    UNIQUE (account, fingerprint)
+                );
+                -- Scheduler: per account so that each account's lane claims only what it can run.
+                CREATE INDEX tokens_due_expiry ON tokens (state, account, expires_at);
+                CREATE INDEX tokens_due_attempt ON tokens (state, account, next_attempt_at);
+                CREATE INDEX tokens_owner ON tokens (owner, expires_at, id);
+                CREATE INDEX tokens_uid ON tokens (registered_by_uid, expires_at, id);
+                CREATE INDEX tokens_provider_account ON tokens (provider, account, expires_at);
+                CREATE INDEX tokens_expiry ON tokens (expires_at, id);
+                CREATE INDEX tokens_job ON tokens (job_id, state) WHERE job_id IS NOT NULL;
+                CREATE INDEX tokens_in_flight ON tokens (id) WHERE in_flight = 1;
+                CREATE INDEX tokens_quarantine ON tokens (id) WHERE quarantine IS NOT NULL;
+
+                CREATE TABLE token_labels (
+                    token_id TEXT NOT NULL REFERENCES tokens(id) ON DELETE CASCADE,
+                    key TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    PRIMARY KEY (token_id, key)
+                ) WITHOUT ROWID;
+                CREATE INDEX token_labels_kv ON token_labels (key, value, token_id);
+
+                CREATE TABLE audit (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at INTEGER NOT NULL,
+                    token_id TEXT,
+                    episode INTEGER,
+                    action TEXT NOT NULL,
+                    actor_uid INTEGER,
+                    actor_pid INTEGER,
+                    actor_role TEXT,
+                    actor_system TEXT,
+                    reason TEXT,
+                    provider_status INTEGER,
+                    provider_detail TEXT,
+                    duration_ms INTEGER,
+                    attempt INTEGER,
+                    job_id TEXT
+                );
+                CREATE INDEX audit_token ON audit (token_id, id);
+                CREATE INDEX audit_action ON audit (action, id);
+                CREATE INDEX audit_at ON audit (at);
+                CREATE INDEX audit_actor ON audit (actor_uid, id);
+                -- At most one terminal event per token and custody episode.
+                CREATE UNIQUE INDEX audit_one_terminal ON audit (token_id, episode)
+                    WHERE action IN ('revoked','already_revoked','failed','forgotten');
+
+                -- Append-only. Retention pruning is the only exception: it inserts a permit row in the same
+                -- transaction, deletes, removes the permit, and audits itself.
+                CREATE TABLE audit_prune_permit (one INTEGER PRIMARY KEY CHECK (one = 1));
+                CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+                BEGIN SELECT RAISE(ABORT, 'audit is append-only: UPDATE refused'); END;
+                CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+                WHEN NOT EXISTS (SELECT 1 FROM audit_prune_permit)
+                BEGIN SELECT RAISE(ABORT, 'audit is append-only: DELETE refused'); END;
+
+                -- Live-token counts for the [limits] caps and state counts for status, kept by triggers in the
+                -- same transaction as the change so they can never drift.
+                CREATE TABLE live_counts (
+                    scope TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL,
+                    PRIMARY KEY (scope, key)
+                ) WITHOUT ROWID;
+                CREATE TABLE state_counts (
+                    provider TEXT NOT NULL, account TEXT NOT NULL, state TEXT NOT NULL, n INTEGER NOT NULL,
+                    PRIMARY KEY (provider, account, state)
+                ) WITHOUT ROWID;
+
+                CREATE TRIGGER tokens_count_insert AFTER INSERT ON tokens
+                BEGIN
+                    INSERT INTO state_counts (provider, account, state, n) VALUES (NEW.provider, NEW.account, NEW.state, 1)
+                        ON CONFLICT DO UPDATE SET n = n + 1;
+                    INSERT INTO live_counts (scope, key, n)
+                        SELECT 'owner', NEW.owner, 1 WHERE NEW.state IN ('active','revoking')
+                        ON CONFLICT DO UPDATE SET n = n + 1;
+                    INSERT INTO live_counts (scope, key, n)
+                        SELECT 'account', NEW.account, 1 WHERE NEW.state IN ('active','revoking')
+                        ON CONFLICT DO UPDATE SET n = n + 1;
+                END;
+                CREATE TRIGGER tokens_count_state AFTER UPDATE OF state ON tokens WHEN OLD.state <> NEW.state
+                BEGIN
+                    UPDATE state_counts SET n = n - 1
+                        WHERE provider = OLD.provider AND account = OLD.account AND state = OLD.state;
+                    INSERT INTO state_counts (provider, account, state, n) VALUES (NEW.provider, NEW.account, NEW.state, 1)
+                        ON CONFLICT DO UPDATE SET n = n + 1;
+                    UPDATE live_counts SET n = n - 1
+                        WHERE OLD.state IN ('active','revoking') AND NEW.state NOT IN ('active','revoking')
+                          AND ((scope = 'owner' AND key = OLD.owner) OR (scope = 'account' AND key = OLD.account));
+                    INSERT INTO live_counts (scope, key, n)
+                        SELECT 'owner', NEW.owner, 1
+                        WHERE OLD.state NOT IN ('active','revoking') AND NEW.state IN ('active','revoking')
+                        ON CONFLICT DO UPDATE SET n = n + 1;
+                    INSERT INTO live_counts (scope, key, n)
+                        SELECT 'account', NEW.account, 1
+                        WHERE OLD.state NOT IN ('active','revoking') AND NEW.state IN ('active','revoking')
+                        ON CONFLICT DO UPDATE SET n = n + 1;
+                END;
+
+                CREATE TABLE jobs (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    filter TEXT NOT NULL,
+                    matched INTEGER NOT NULL,
+                    reason TEXT,
+                    actor_uid INTEGER
+                );
+
+                CREATE TABLE settings (key TEXT PRIMARY KEY NOT NULL, value TEXT) WITHOUT ROWID;
+                """
+}
