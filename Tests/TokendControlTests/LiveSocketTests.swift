@@ -191,7 +191,8 @@ import Glibc
         while true {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n == 0 { return (String(decoding: response, as: UTF8.self), true) }
-            if n < 0 { return (String(decoding: response, as: UTF8.self), false) }
+            // A peer that closes with our request still unread resets the connection: that is a close too.
+            if n < 0 { return (String(decoding: response, as: UTF8.self), errno == ECONNRESET) }
             response += chunk[0..<n]
         }
     }
