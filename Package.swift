@@ -162,6 +162,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // libFuzzer harness for the provider classifiers (docs/fuzzing.md, scripts/fuzz).
+        .executableTarget(
+            name: "tokend-fuzz",
+            dependencies: ["TokendCore", "TokendProviders"],
+            path: "Fuzz/tokend-fuzz",
+            swiftSettings: swiftSettings
+        ),
+
         .testTarget(name: "TokendCoreTests", dependencies: ["TokendCore"], swiftSettings: swiftSettings),
         .testTarget(name: "TokendConfigTests", dependencies: ["TokendConfig"], swiftSettings: swiftSettings),
         .testTarget(
