@@ -143,6 +143,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Fake FogBugz/Box providers for local development (scripts/dev) and manual experiments.
+        .executableTarget(
+            name: "tokend-fake-providers",
+            dependencies: ["TokendFakeProviders"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "tokenctl",
             dependencies: [

@@ -42,7 +42,7 @@ struct DaemonFaultTests {
 
         let resumed = try await daemon.client.request("POST", "/v1/resume")
         #expect(resumed.status == 200)
-        let drained = try await eventually(timeout: .seconds(15)) { fake.liveCount == 0 }
+        let drained = await eventually(timeout: .seconds(15)) { fake.liveCount == 0 }
         #expect(drained)
         #expect(await daemon.stop() == 0)
         try await fake.shutdown()
