@@ -179,7 +179,6 @@ public final class RevocationScheduler: Service, RevocationControl {
     private func loop() async {
         var lastWall = clock.now()
         var lastMonotonic = ContinuousClock.now
-        var lastHousekeeping = ContinuousClock.now - .seconds(60)
         while true {
             let (shuttingDown, stalled, held, options) = state.withLock {
                 ($0.shuttingDown, $0.stalled, $0.hold.held, $0.options)
@@ -208,10 +207,6 @@ public final class RevocationScheduler: Service, RevocationControl {
             var moreWork = false
             if !held {
                 moreWork = await claimPass(options: options)
-            }
-            if passStarted - lastHousekeeping >= .seconds(1) {
-                lastHousekeeping = passStarted
-                await housekeeping(options: options)
             }
 
             let timeout: Duration
@@ -302,7 +297,6 @@ public final class RevocationScheduler: Service, RevocationControl {
             $0.hold = hold
             $0.holdPersisted = persist && hold.held
         }
-        metrics.held.record(hold.held ? 1 : 0)
         if hold.held {
             logger.warning("hold: no provider calls until resumed", metadata: ["reason": "\(hold.reason ?? "")"])
         } else {
@@ -319,17 +313,6 @@ public final class RevocationScheduler: Service, RevocationControl {
             try await setHold(
                 HoldState(held: true, reason: "\(trip) (\(context))"), actor: .system("breaker"), persist: false)
         }
-    }
-
-    private func housekeeping(options: Options) async {
-        if let backlog = try? await store.backlog(
-            accounts: lanes.map(\.name), revokeBeforeExpiry: options.schedule.revokeBeforeExpiry)
-        {
-            metrics.backlog.record(backlog.due)
-            let overdue = backlog.oldest.map { max(0, clock.now().timeIntervalSince($0)) } ?? 0
-            metrics.oldestOverdue.record(overdue)
-        }
-        if let counts = try? await store.stateCounts() { metrics.tokens(counts.byState) }
     }
 
     /// Audit retention, off the scheduler's path: every 10 s, small batches (each its own short transaction)
