@@ -18,6 +18,9 @@ func f(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digit
 func benchmark() async throws {
     print("tokend benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(quick ? "quick" : "full") run, \(Date())")
 
+    try await StoreBenchmark.run(count: quick ? 20_000 : 100_000)
+    if CommandLine.arguments.contains("store") { return }
+
     // Engine (issue 5)
     let fake = try await FakeProviderServer.start(FakeProviderOptions(recordCalls: false))
     let raw = await EngineBenchmark.rawCapacity(fake: fake, seconds: quick ? 2 : 5)

@@ -35,8 +35,8 @@ public final class TokenStore: Sendable {
         configuration.busyMode = .timeout(5)
         configuration.maximumReaderCount = 8
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            try db.execute(sql: "PRAGMA secure_delete = ON")
+            try db.cachedStatement(sql: "PRAGMA synchronous = NORMAL").execute()
+            try db.cachedStatement(sql: "PRAGMA secure_delete = ON").execute()
         }
         // The database and its -wal/-shm files hold sealed tokens and the audit: owner-only.
         let oldMask = umask(0o077)
@@ -55,10 +55,10 @@ public final class TokenStore: Sendable {
     private func verifyKey() throws {
         let check = sealer.fingerprint("tokend/key-check/v1")
         let stored = try pool.write { db -> String? in
-            if let existing = try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'key_check'") {
+            if let existing = try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM settings WHERE key = 'key_check'")) {
                 return existing
             }
-            try db.execute(sql: "INSERT INTO settings (key, value) VALUES ('key_check', ?)", arguments: [check])
+            try db.cachedStatement(sql: "INSERT INTO settings (key, value) VALUES ('key_check', ?)").execute(arguments: [check])
             return check
         }
         guard stored == check else {
@@ -70,12 +70,12 @@ public final class TokenStore: Sendable {
     /// Test hook: caps the database size (`PRAGMA max_page_count`) on the writer connection to simulate a full
     /// disk; raise it again to simulate space returning.
     public func setMaxPageCount(_ pages: Int) throws {
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = \(pages)") }
+        try pool.writeWithoutTransaction { db in try db.cachedStatement(sql: "PRAGMA max_page_count = \(pages)").execute() }
     }
 
     /// Current number of pages in the file (for the disk-full tests).
     public func pageCount() throws -> Int {
-        try pool.read { db in try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0 }
+        try pool.read { db in try Int.fetchOne(db.cachedStatement(sql: "PRAGMA page_count")) ?? 0 }
     }
 
     /// Identifiers of the migrations applied to the file.
@@ -86,8 +86,8 @@ public final class TokenStore: Sendable {
     /// `PRAGMA integrity_check` (plus foreign keys); an empty array means the file is sound.
     public func integrityCheck() throws -> [String] {
         try pool.read { db in
-            var problems = try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
-            let orphans = try Row.fetchAll(db, sql: "PRAGMA foreign_key_check")
+            var problems = try String.fetchAll(db.cachedStatement(sql: "PRAGMA integrity_check")).filter { $0 != "ok" }
+            let orphans = try Row.fetchAll(db.cachedStatement(sql: "PRAGMA foreign_key_check"))
             problems += orphans.map { "foreign key violation in \($0[0] as String? ?? "?")" }
             return problems
         }
@@ -129,8 +129,8 @@ public final class TokenStore: Sendable {
     public func probeWritable() async -> Bool {
         do {
             try await write { db in
-                try db.execute(sql: "INSERT INTO settings (key, value) VALUES ('healthz-probe', zeroblob(16384))")
-                try db.execute(sql: "DELETE FROM settings WHERE key = 'healthz-probe'")
+                try db.cachedStatement(sql: "INSERT INTO settings (key, value) VALUES ('healthz-probe', zeroblob(16384))").execute()
+                try db.cachedStatement(sql: "DELETE FROM settings WHERE key = 'healthz-probe'").execute()
             }
             return true
         } catch {
