@@ -47,13 +47,34 @@ public struct Registration: Sendable {
 
 extension TokenStore {
     /// Registers one token (or returns the existing record for the same raw token and account).
+    ///
+    /// Concurrent registrations are group-committed: those arriving while a transaction runs share the next
+    /// one, each with its own checks and audit row, so many clients cost one commit instead of one each.
     public func register(_ token: NewToken, actor: Actor, limits: LiveLimits = .unlimited) async throws
         -> Registration
     {
         let prepared = try prepare(token)
+        return try await registrations.submit(RegistrationQueue.Item(token: prepared, actor: actor, limits: limits)).get()
+    }
+
+    /// Writes one group of queued registrations in one transaction (called by ``RegistrationQueue``).
+    func commitRegistrations(_ items: [RegistrationQueue.Item]) async -> [Result<Registration, any Error>] {
         let now = clock.now()
-        return try await write { db in
-            try Self.insert(db, prepared, actor: actor, limits: limits, now: now)
+        do {
+            // A cap is the item's own answer; any other failure aborts the whole group (rolled back, every
+            // caller gets the error), so no half-written registration without its audit row can commit.
+            return try await write { db in
+                try items.map { item in
+                    do {
+                        return .success(try Self.insert(db, item.token, actor: item.actor, limits: item.limits, now: now))
+                    } catch let error as StoreError {
+                        if case .tooMany = error { return .failure(error) }
+                        throw error
+                    }
+                }
+            }
+        } catch {
+            return items.map { _ in .failure(error) }
         }
     }
 

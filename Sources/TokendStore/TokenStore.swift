@@ -18,6 +18,8 @@ public final class TokenStore: Sendable {
     let logger: Logger
     /// Path of the database file.
     public let path: String
+    /// Group commit of single registrations (see ``register(_:actor:limits:)``).
+    let registrations: RegistrationQueue
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     public init(path: String, sealer: Sealer, clock: any WallClock = SystemClock(), logger: Logger? = nil) throws {
@@ -25,6 +27,11 @@ public final class TokenStore: Sendable {
         self.sealer = sealer
         self.clock = clock
         self.logger = logger ?? Logger(label: "tokend.store")
+        let box = WeakStoreBox()
+        self.registrations = RegistrationQueue { items in
+            guard let store = box.store else { return items.map { _ in .failure(StoreError.unavailable("store closed")) } }
+            return await store.commitRegistrations(items)
+        }
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             try FileManager.default.createDirectory(
@@ -47,6 +54,7 @@ public final class TokenStore: Sendable {
         } catch {
             throw StoreError.map(error)
         }
+        box.store = self
         try verifyKey()
     }
 
@@ -154,4 +162,10 @@ extension StoreError {
         }
         return error
     }
+}
+
+/// Lets the registration queue reach its store without a reference cycle. Written once in `TokenStore.init`,
+/// before the store is shared, then only read.
+final class WeakStoreBox: @unchecked Sendable {
+    weak var store: TokenStore?
 }
