@@ -29,6 +29,12 @@ func benchmark() async throws {
         daemon.stop()
         return
     }
+    if CommandLine.arguments.contains("e2e") {
+        let fake = try await FakeProviderServer.start(FakeProviderOptions(recordCalls: false))
+        let e2e = try await EngineBenchmark.endToEnd(fake: fake, count: 30_000)
+        line("end-to-end revocations", "\(f(e2e, 0)) revocations/s")
+        return
+    }
     try await StoreBenchmark.run(count: quick ? 20_000 : 100_000)
     if CommandLine.arguments.contains("store") { return }
 

@@ -27,11 +27,12 @@ final class AccountLane: Sendable {
     var name: String { state.withLock { $0.account.name } }
     var inFlight: Int { state.withLock { $0.inFlight } }
 
-    /// How many more claims the lane accepts now: half a second of work at the configured rate, at least
-    /// four rounds of the concurrency, minus what it already holds.
+    /// How many more claims the lane accepts now: half a second of work at the configured rate (at most 4,096,
+    /// at least four rounds of the concurrency), minus what it already holds. Bounded so memory does not grow
+    /// with the backlog.
     var room: Int {
         state.withLock { state in
-            let target = max(state.account.concurrency * 4, Int(state.account.ratePerSecond / 2), 8)
+            let target = max(state.account.concurrency * 4, min(Int(state.account.ratePerSecond / 2), 4_096), 8)
             return max(0, target - state.queue.count - state.inFlight)
         }
     }

@@ -36,6 +36,9 @@ public struct AttemptRecord: Sendable {
 }
 
 extension TokenStore {
+    /// How far ahead a claim pushes `next_attempt_at`; only a crash leaves it there, and start-up clears it.
+    static let leaseDuration: Duration = .seconds(3_600)
+
     /// Clears leases left by a previous run (a crash mid-attempt): bounded by the in-flight work of that run,
     /// found through a partial index, so start-up stays O(in-flight), not O(tokens).
     @discardableResult
@@ -53,10 +56,14 @@ extension TokenStore {
     /// Claims up to `limit` due tokens of `account`, oldest due first, in one transaction:
     /// expired `active` tokens become `revoking` (audit `revoke_requested`, reason `expired`), due `revoking`
     /// tokens are leased, and `failed` tokens whose retry interval has passed reopen (audit `retry`).
+    ///
+    /// A claimed row's `next_attempt_at` becomes a lease far in the future, so the due indexes skip work that is
+    /// in flight instead of scanning past it; recording the outcome (or a restart) sets the real next time.
     public func claimDue(account: String, limit: Int, revokeBeforeExpiry: Duration = .zero) async throws -> [Claim] {
         guard limit > 0 else { return [] }
         let now = clock.now()
         let expiryHorizon = now.adding(revokeBeforeExpiry).unixMillis
+        let lease = now.adding(Self.leaseDuration).unixMillis
         return try await write { db in
             let rows = try Row.fetchAll(db.cachedStatement(sql: """
                     SELECT id, state, due FROM (
@@ -97,7 +104,7 @@ extension TokenStore {
                     try Self.compareAndSet(
                         db, id: id, from: .active, to: .revoking,
                         assignments: "revocation_reason = 'expired', next_attempt_at = ?, in_flight = 1",
-                        arguments: [now.unixMillis])
+                        arguments: [lease])
                     try Self.insertAudit(
                         db, action: .revokeRequested, actor: .system("scheduler"), at: now,
                         AuditFields(tokenID: id, episode: record.episode, reason: RevocationReason.expired.rawValue))
@@ -105,9 +112,12 @@ extension TokenStore {
                     try Self.reopen(
                         db, record: record, actor: .system("scheduler"), reason: "failed_retry_interval", now: now,
                         inFlight: true)
+                    try db.cachedStatement(sql: "UPDATE tokens SET next_attempt_at = ? WHERE id = ?")
+                        .execute(arguments: [lease, id])
                 default:
                     try Self.compareAndSet(
-                        db, id: id, from: .revoking, to: .revoking, assignments: "in_flight = 1")
+                        db, id: id, from: .revoking, to: .revoking, assignments: "in_flight = 1, next_attempt_at = ?",
+                        arguments: [lease])
                 }
                 let reopened = state == "failed"
                 claims.append(
@@ -183,9 +193,12 @@ extension TokenStore {
     /// Releases claims without an attempt (shutdown before the call): due again at once.
     public func release(_ claims: [Claim]) async throws {
         guard !claims.isEmpty else { return }
+        let now = clock.now()
         try await write { db in
             for claim in claims {
-                try db.cachedStatement(sql: "UPDATE tokens SET in_flight = 0 WHERE id = ? AND episode = ? AND in_flight = 1").execute(arguments: [claim.id, claim.episode])
+                try db.cachedStatement(
+                    sql: "UPDATE tokens SET in_flight = 0, next_attempt_at = ? WHERE id = ? AND episode = ? AND in_flight = 1"
+                ).execute(arguments: [now.unixMillis, claim.id, claim.episode])
             }
         }
     }
