@@ -82,10 +82,15 @@ extension TokenStore {
             for row in rows {
                 let id: String = row["id"]
                 let state: String = row["state"]
-                guard let record = try Self.fetchRecord(db, id: id) else { continue }
+                guard
+                    let full = try Row.fetchOne(
+                        db.cachedStatement(sql: "SELECT \(Self.recordColumns), sealed FROM tokens WHERE id = ?"),
+                        arguments: [id])
+                else { continue }
+                let record = Self.record(full)
                 // Unseal before any transition: a row that cannot be opened is quarantined with its state
                 // unchanged (anchors.md §6.2), and everything else keeps going.
-                let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM tokens WHERE id = ?"), arguments: [id])
+                let sealed: Data? = full[20]
                 let token: String
                 do throws(Sealer.UnsealError) {
                     guard let sealed else { throw Sealer.UnsealError(description: "no sealed token stored") }
