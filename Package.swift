@@ -143,6 +143,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Fake FogBugz/Box providers for local development (scripts/dev) and manual experiments.
+        .executableTarget(
+            name: "tokend-fake-providers",
+            dependencies: ["TokendFakeProviders"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "tokenctl",
             dependencies: [
@@ -159,6 +165,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/tokend-bench",
+            swiftSettings: swiftSettings
+        ),
+
+        // libFuzzer harness for the provider classifiers (docs/fuzzing.md, scripts/fuzz).
+        .executableTarget(
+            name: "tokend-fuzz",
+            dependencies: ["TokendCore", "TokendProviders"],
+            path: "Fuzz/tokend-fuzz",
             swiftSettings: swiftSettings
         ),
 

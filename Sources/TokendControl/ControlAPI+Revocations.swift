@@ -10,7 +10,23 @@ extension ControlAPI {
     @Sendable func startBulk(_ request: Request, context: ControlContext) async throws -> Response {
         let caller = try context.requireCaller()
         try require(.operator, caller)
-        var object = try await readObject(request, context: context)
+        let object = try await readObject(request, context: context)
+        // Parsing is synchronous and separate: Swift 6.3's release optimizer crashed (signal 11 in CoroSplit)
+        // on this handler while typed-throws parsing was inlined into the async body.
+        let bulk = try Self.parseBulk(object)
+        return try await runBulk(bulk, caller: caller)
+    }
+
+    /// A validated bulk request.
+    struct BulkRequest: Sendable {
+        var filter: TokenFilter
+        var dryRun: Bool
+        var confirm: Int64?
+        var reason: String?
+    }
+
+    static func parseBulk(_ body: StrictObject) throws -> BulkRequest {
+        var object = body
         guard var filterObject = try object.object("filter") else {
             throw APIError.badRequest("field 'filter' is required (revoking everything needs an explicit \"state\": \"active\")", field: "filter")
         }
@@ -18,37 +34,63 @@ extension ControlAPI {
         let confirm = try object.int("confirm", in: 0...Int64(Int32.max))
         let reason = try object.string("reason", maxBytes: InputLimits.maxReasonBytes)
         try object.finish()
-        let filter = try Self.bulkFilter(&filterObject)
+        let filter = try bulkFilter(&filterObject)
         guard !filter.isEmpty else {
             throw APIError.badRequest("an empty filter is refused; to revoke everything say \"state\": \"active\"", field: "filter")
         }
+        return BulkRequest(filter: filter, dryRun: dryRun, confirm: confirm, reason: reason)
+    }
+
+    private func runBulk(_ bulk: BulkRequest, caller: Caller) async throws -> Response {
         // What a real run would touch: the live tokens among the matches.
-        var live = filter
-        live.states = filter.states.isEmpty ? [.active, .revoking] : filter.states.filter(\.isLive)
-        let matched = live.states.isEmpty ? 0 : try await store.count(live)
-        if dryRun {
-            let sample = live.states.isEmpty ? [] : try await store.list(live, limit: 10).tokens.map { JSON.string($0.id) }
+        var live = bulk.filter
+        live.states = bulk.filter.states.isEmpty ? [.active, .revoking] : bulk.filter.states.filter(\.isLive)
+        let matched = try await countLive(live)
+        if bulk.dryRun {
+            var sample: [JSON] = []
+            if !live.states.isEmpty {
+                sample = try await store.list(live, limit: 10).tokens.map { JSON.string($0.id) }
+            }
             return JSONResponse.make(.ok, .object(["matched": .int(matched), "sample": .array(sample)]))
         }
         let confirmAbove = settings.snapshot.configuration.bulk.confirmAbove
-        if let confirm, Int(confirm) != matched {
+        if let confirm = bulk.confirm, Int(confirm) != matched {
             throw Self.confirmationRequired(matched: matched, confirmAbove: confirmAbove, given: confirm)
         }
-        if matched > confirmAbove, confirm == nil {
+        if matched > confirmAbove, bulk.confirm == nil {
             throw Self.confirmationRequired(matched: matched, confirmAbove: confirmAbove, given: nil)
         }
+        let result = await startJob(
+            filter: bulk.filter, reason: bulk.reason, actor: caller.actor, expected: bulk.confirm.map(Int.init))
         let job: BulkJob
-        do {
-            job = try await store.startBulkRevocation(
-                filter: filter, reason: reason, actor: caller.actor, expectedCount: confirm.map(Int.init))
-        } catch StoreError.conflict {
+        switch result {
+        case .success(let started):
+            job = started
+        case .failure(let error):
+            guard case StoreError.conflict = error else { throw error }
             // The matching set changed between the count and the transaction.
-            let now = live.states.isEmpty ? 0 : try await store.count(live)
-            throw Self.confirmationRequired(matched: now, confirmAbove: confirmAbove, given: confirm)
+            let now = try await countLive(live)
+            throw Self.confirmationRequired(matched: now, confirmAbove: confirmAbove, given: bulk.confirm)
         }
         engine.wake()
         return JSONResponse.make(
             .accepted, .object(["id": .string(job.id), "matched": .int(job.matched), "state": .string(job.state)]))
+    }
+
+    private func countLive(_ live: TokenFilter) async throws -> Int {
+        if live.states.isEmpty { return 0 }
+        return try await store.count(live)
+    }
+
+    private func startJob(filter: TokenFilter, reason: String?, actor: Actor, expected: Int?) async
+        -> Result<BulkJob, any Error>
+    {
+        do {
+            return .success(
+                try await store.startBulkRevocation(filter: filter, reason: reason, actor: actor, expectedCount: expected))
+        } catch {
+            return .failure(error)
+        }
     }
 
     static func confirmationRequired(matched: Int, confirmAbove: Int, given: Int64?) -> APIError {
@@ -62,7 +104,7 @@ extension ControlAPI {
     }
 
     /// The bulk body's `filter` object.
-    static func bulkFilter(_ object: inout StrictObject) throws(APIError) -> TokenFilter {
+    static func bulkFilter(_ object: inout StrictObject) throws -> TokenFilter {
         var filter = TokenFilter()
         if let name = try object.string("provider", maxBytes: 32) {
             guard let provider = ProviderKind(rawValue: name) else {
@@ -73,7 +115,7 @@ extension ControlAPI {
         filter.account = try object.string("account", maxBytes: InputLimits.maxAccountBytes, minBytes: 1)
         filter.owner = try object.string("owner", maxBytes: InputLimits.maxOwnerBytes, minBytes: 1)
         if let names = try stateList(&object) {
-            filter.states = try names.map { name throws(APIError) in
+            filter.states = try names.map { name throws in
                 guard let state = TokenState(rawValue: name) else {
                     throw APIError.badRequest("unknown state '\(name)'", field: "filter.state")
                 }
@@ -89,7 +131,7 @@ extension ControlAPI {
     }
 
     /// `state` as one string or an array of strings.
-    private static func stateList(_ object: inout StrictObject) throws(APIError) -> [String]? {
+    private static func stateList(_ object: inout StrictObject) throws -> [String]? {
         var copy = object
         if let single = try? copy.string("state", maxBytes: 32, minBytes: 1) {
             object = copy
@@ -99,7 +141,7 @@ extension ControlAPI {
         guard !items.isEmpty, items.count <= TokenState.allCases.count else {
             throw APIError.badRequest("field 'filter.state' must name 1 to \(TokenState.allCases.count) states", field: "filter.state")
         }
-        return try items.map { item throws(APIError) in
+        return try items.map { item throws in
             guard case .string(let text) = item else {
                 throw APIError.badRequest("field 'filter.state' must hold strings", field: "filter.state")
             }

@@ -47,17 +47,19 @@ extension ControlAPI {
         var slots: [Result<(Int, TTLPolicy.Decision), APIError>] = []
         var tokens: [NewToken] = []
         for (index, item) in items.enumerated() {
-            do throws(APIError) {
+            do {
                 let input = try RegisterRequest(item, configuration: configuration, path: "tokens[\(index)].")
                 let (token, decision) = input.newToken(caller: caller, configuration: configuration, now: now)
                 slots.append(.success((tokens.count, decision)))
                 tokens.append(token)
-            } catch {
+            } catch let error as APIError {
                 slots.append(.failure(error))
             }
         }
-        let outcomes =
-            tokens.isEmpty ? [] : try await store.registerBatch(tokens, actor: caller.actor, limits: liveLimits)
+        var outcomes: [Result<Registration, StoreError>] = []
+        if !tokens.isEmpty {
+            outcomes = try await store.registerBatch(tokens, actor: caller.actor, limits: liveLimits)
+        }
         let held = engine.status().hold
         var results: [JSON] = []
         var created = 0

@@ -150,7 +150,7 @@ public struct ControlAPI: Sendable {
         return record
     }
 
-    func require(_ role: Role, _ caller: Caller) throws(APIError) {
+    func require(_ role: Role, _ caller: Caller) throws {
         guard let have = caller.role, have >= role else {
             throw APIError.forbidden("this operation needs the \(role.rawValue) role (caller uid \(caller.uid) is \(caller.role?.rawValue ?? "not allowed"))")
         }

@@ -17,7 +17,7 @@ public struct ControlContext: RequestContext {
     }
 
     /// The caller, or 403 when the request got here without one.
-    func requireCaller() throws(APIError) -> Caller {
+    func requireCaller() throws -> Caller {
         guard let caller, caller.role != nil else { throw APIError.forbidden("caller is not allowed") }
         return caller
     }

@@ -76,7 +76,7 @@ where Responder.Context: RequestContext, Responder.Context.Source == Application
         let readTimeout = TimeAmount.nanoseconds(timeouts.requestRead.nanoseconds)
         let quiescing = ServerQuiescingHelper(group: group)
         let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.backlog, value: 4096)  // bursts of clients queue instead of failing with EAGAIN
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))

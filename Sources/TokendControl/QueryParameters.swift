@@ -13,7 +13,7 @@ struct QueryParameters {
         }
     }
 
-    func finish() throws(APIError) {
+    func finish() throws {
         if let unknown = values.keys.filter({ !consumed.contains($0) }).sorted().first {
             throw APIError.badRequest("unknown query parameter '\(unknown)'", field: unknown)
         }
@@ -24,7 +24,7 @@ struct QueryParameters {
         return values[key] ?? []
     }
 
-    mutating func string(_ key: String, maxBytes: Int = 256) throws(APIError) -> String? {
+    mutating func string(_ key: String, maxBytes: Int = 256) throws -> String? {
         let list = all(key)
         guard let value = list.first else { return nil }
         guard list.count == 1 else { throw APIError.badRequest("query parameter '\(key)' may appear once", field: key) }
@@ -34,7 +34,7 @@ struct QueryParameters {
         return value
     }
 
-    mutating func int(_ key: String, in range: ClosedRange<Int64>) throws(APIError) -> Int64? {
+    mutating func int(_ key: String, in range: ClosedRange<Int64>) throws -> Int64? {
         guard let text = try string(key, maxBytes: 32) else { return nil }
         guard let value = Int64(text), range.contains(value) else {
             throw APIError.badRequest(
@@ -43,7 +43,7 @@ struct QueryParameters {
         return value
     }
 
-    mutating func timestamp(_ key: String) throws(APIError) -> Date? {
+    mutating func timestamp(_ key: String) throws -> Date? {
         guard let text = try string(key, maxBytes: 40) else { return nil }
         guard let date = Timestamp.parse(text) else {
             throw APIError.badRequest("query parameter '\(key)' must be an RFC 3339 timestamp", field: key)
@@ -51,7 +51,7 @@ struct QueryParameters {
         return date
     }
 
-    mutating func provider() throws(APIError) -> ProviderKind? {
+    mutating func provider() throws -> ProviderKind? {
         guard let text = try string("provider", maxBytes: 32) else { return nil }
         guard let provider = ProviderKind(rawValue: text) else {
             throw APIError.badRequest("unknown provider '\(text)'", field: "provider")
@@ -59,8 +59,8 @@ struct QueryParameters {
         return provider
     }
 
-    mutating func states() throws(APIError) -> [TokenState] {
-        try all("state").map { text throws(APIError) in
+    mutating func states() throws -> [TokenState] {
+        try all("state").map { text throws in
             guard let state = TokenState(rawValue: text) else {
                 throw APIError.badRequest(
                     "unknown state '\(text)' (expected one of: \(TokenState.allCases.map(\.rawValue).joined(separator: ", ")))",
@@ -71,7 +71,7 @@ struct QueryParameters {
     }
 
     /// `label=k:v`, repeatable (AND).
-    mutating func labels() throws(APIError) -> [String: String] {
+    mutating func labels() throws -> [String: String] {
         var labels: [String: String] = [:]
         for text in all("label") {
             guard let colon = text.firstIndex(of: ":") else {

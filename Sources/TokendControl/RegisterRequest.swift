@@ -12,7 +12,7 @@ struct RegisterRequest: Sendable {
     var ttl: TTLRequest
 
     /// Parses and validates one registration against the configured accounts.
-    init(_ body: JSON, configuration: Configuration, path: String = "") throws(APIError) {
+    init(_ body: JSON, configuration: Configuration, path: String = "") throws {
         var object = try StrictObject(body, path: path)
         let providerName = try object.requiredString("provider", maxBytes: 32)
         guard let provider = ProviderKind(rawValue: providerName) else {

@@ -8,7 +8,7 @@ struct StrictObject {
     private var consumed = Set<String>()
 
     /// `value` must be an object; `path` prefixes field names in messages (`tokens[3].`).
-    init(_ value: JSON, path: String = "") throws(APIError) {
+    init(_ value: JSON, path: String = "") throws {
         guard case .object(let list) = value else {
             throw APIError.badRequest("\(path.isEmpty ? "body" : String(path.dropLast())) must be a JSON object, not \(value.typeName)")
         }
@@ -19,7 +19,7 @@ struct StrictObject {
     }
 
     /// Fails on any key that no accessor asked for.
-    func finish() throws(APIError) {
+    func finish() throws {
         let unknown = members.keys.filter { !consumed.contains($0) }.sorted()
         if let first = unknown.first {
             throw APIError.badRequest("unknown field '\(path)\(first)'", field: path + first)
@@ -41,7 +41,7 @@ struct StrictObject {
     }
 
     /// An optional string of at most `maxBytes` UTF-8 bytes (and at least `minBytes`).
-    mutating func string(_ key: String, maxBytes: Int, minBytes: Int = 0) throws(APIError) -> String? {
+    mutating func string(_ key: String, maxBytes: Int, minBytes: Int = 0) throws -> String? {
         guard let value = take(key) else { return nil }
         guard case .string(let text) = value else { throw typeError(key, "a string", value) }
         let count = text.utf8.count
@@ -53,7 +53,7 @@ struct StrictObject {
     }
 
     /// A required string.
-    mutating func requiredString(_ key: String, maxBytes: Int, minBytes: Int = 1) throws(APIError) -> String {
+    mutating func requiredString(_ key: String, maxBytes: Int, minBytes: Int = 1) throws -> String {
         guard let text = try string(key, maxBytes: maxBytes, minBytes: minBytes) else {
             throw APIError.badRequest("field '\(path)\(key)' is required", field: path + key)
         }
@@ -61,7 +61,7 @@ struct StrictObject {
     }
 
     /// An optional integer within `range`.
-    mutating func int(_ key: String, in range: ClosedRange<Int64>) throws(APIError) -> Int64? {
+    mutating func int(_ key: String, in range: ClosedRange<Int64>) throws -> Int64? {
         guard let value = take(key) else { return nil }
         guard case .number(let text) = value else { throw typeError(key, "an integer", value) }
         guard let number = Int64(text) else {
@@ -75,14 +75,14 @@ struct StrictObject {
     }
 
     /// An optional boolean.
-    mutating func bool(_ key: String) throws(APIError) -> Bool? {
+    mutating func bool(_ key: String) throws -> Bool? {
         guard let value = take(key) else { return nil }
         guard case .bool(let flag) = value else { throw typeError(key, "a boolean", value) }
         return flag
     }
 
     /// An optional RFC 3339 timestamp.
-    mutating func timestamp(_ key: String) throws(APIError) -> Date? {
+    mutating func timestamp(_ key: String) throws -> Date? {
         guard let value = take(key) else { return nil }
         guard case .string(let text) = value else { throw typeError(key, "an RFC 3339 timestamp string", value) }
         guard let date = Timestamp.parse(text) else {
@@ -92,21 +92,21 @@ struct StrictObject {
     }
 
     /// An optional nested object.
-    mutating func object(_ key: String) throws(APIError) -> StrictObject? {
+    mutating func object(_ key: String) throws -> StrictObject? {
         guard let value = take(key) else { return nil }
         guard case .object = value else { throw typeError(key, "an object", value) }
         return try StrictObject(value, path: path + key + ".")
     }
 
     /// An optional array.
-    mutating func array(_ key: String) throws(APIError) -> [JSON]? {
+    mutating func array(_ key: String) throws -> [JSON]? {
         guard let value = take(key) else { return nil }
         guard case .array(let items) = value else { throw typeError(key, "an array", value) }
         return items
     }
 
     /// An optional label map: at most 64 entries, keys 1…256 bytes without `:`, values ≤ 256 bytes.
-    mutating func labels(_ key: String) throws(APIError) -> [String: String]? {
+    mutating func labels(_ key: String) throws -> [String: String]? {
         guard let value = take(key) else { return nil }
         guard case .object(let members) = value else { throw typeError(key, "an object of strings", value) }
         guard members.count <= InputLimits.maxLabels else {
@@ -143,7 +143,7 @@ enum InputLimits {
     static let maxWaitSeconds: Int64 = 300
     static let defaultWaitSeconds: Int64 = 30
 
-    static func checkLabelKey(_ key: String, field: String) throws(APIError) {
+    static func checkLabelKey(_ key: String, field: String) throws {
         guard !key.isEmpty, key.utf8.count <= maxLabelBytes else {
             throw APIError.badRequest("label keys must be 1 to \(maxLabelBytes) bytes", field: field)
         }

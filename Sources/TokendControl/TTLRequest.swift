@@ -5,7 +5,7 @@ import TokendCore
 struct TTLRequest: Sendable {
     var request: TTLPolicy.Request
 
-    init(_ object: inout StrictObject, path: String, required: Bool = false) throws(APIError) {
+    init(_ object: inout StrictObject, path: String, required: Bool = false) throws {
         let seconds = try object.int("ttl_seconds", in: 1...InputLimits.maxTTLSeconds)
         let expiresAt = try object.timestamp("expires_at")
         switch (seconds, expiresAt) {

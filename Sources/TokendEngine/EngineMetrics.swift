@@ -1,12 +1,10 @@
 import Metrics
 import TokendCore
 
-/// The engine's metrics (swift-metrics; the daemon bootstraps a Prometheus backend).
+/// The engine's event metrics (swift-metrics; the daemon bootstraps a Prometheus backend): counters and the
+/// attempt latency histogram. Level figures (tokens by state, backlog, hold) are read from the store at scrape
+/// time by the control API's `/metrics`, so they are never stale and never registered twice.
 struct EngineMetrics: Sendable {
-    let backlog = Gauge(label: "tokend_due_backlog")
-    let oldestOverdue = Gauge(label: "tokend_oldest_overdue_seconds")
-    let held = Gauge(label: "tokend_hold")
-
     func revocation(provider: ProviderKind, account: String, outcome: String) {
         Counter(
             label: "tokend_revocations_total",
@@ -23,12 +21,4 @@ struct EngineMetrics: Sendable {
             preferredDisplayUnit: .seconds
         ).recordNanoseconds(result.duration.milliseconds * 1_000_000)
     }
-
-    func tokens(_ counts: StateCountsSnapshot) {
-        for state in TokenState.allCases {
-            Gauge(label: "tokend_tokens", dimensions: [("state", state.rawValue)]).record(counts[state] ?? 0)
-        }
-    }
 }
-
-typealias StateCountsSnapshot = [TokenState: Int]

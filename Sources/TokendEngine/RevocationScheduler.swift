@@ -157,6 +157,9 @@ public final class RevocationScheduler: Service, RevocationControl {
                 for lane in lanes {
                     group.addTask { await lane.run { claim, account in await self.perform(claim, account, lane) } }
                 }
+                if let retain = options.auditRetain {
+                    group.addTask { await self.retention(retain: retain) }
+                }
                 await loop()
                 var leftovers: [Claim] = []
                 for lane in lanes { leftovers += lane.stop() }
@@ -176,8 +179,6 @@ public final class RevocationScheduler: Service, RevocationControl {
     private func loop() async {
         var lastWall = clock.now()
         var lastMonotonic = ContinuousClock.now
-        var lastHousekeeping = ContinuousClock.now - .seconds(60)
-        var lastPrune = ContinuousClock.now
         while true {
             let (shuttingDown, stalled, held, options) = state.withLock {
                 ($0.shuttingDown, $0.stalled, $0.hold.held, $0.options)
@@ -206,14 +207,6 @@ public final class RevocationScheduler: Service, RevocationControl {
             var moreWork = false
             if !held {
                 moreWork = await claimPass(options: options)
-            }
-            if passStarted - lastHousekeeping >= .seconds(1) {
-                lastHousekeeping = passStarted
-                await housekeeping(options: options)
-            }
-            if let retain = options.auditRetain, passStarted - lastPrune >= .seconds(10) {
-                lastPrune = passStarted
-                await prune(retain: retain)
             }
 
             let timeout: Duration
@@ -304,7 +297,6 @@ public final class RevocationScheduler: Service, RevocationControl {
             $0.hold = hold
             $0.holdPersisted = persist && hold.held
         }
-        metrics.held.record(hold.held ? 1 : 0)
         if hold.held {
             logger.warning("hold: no provider calls until resumed", metadata: ["reason": "\(hold.reason ?? "")"])
         } else {
@@ -323,24 +315,29 @@ public final class RevocationScheduler: Service, RevocationControl {
         }
     }
 
-    private func housekeeping(options: Options) async {
-        if let backlog = try? await store.backlog(
-            accounts: lanes.map(\.name), revokeBeforeExpiry: options.schedule.revokeBeforeExpiry)
-        {
-            metrics.backlog.record(backlog.due)
-            let overdue = backlog.oldest.map { max(0, clock.now().timeIntervalSince($0)) } ?? 0
-            metrics.oldestOverdue.record(overdue)
+    /// Audit retention, off the scheduler's path: every 10 s, small batches (each its own short transaction)
+    /// until nothing older than `retain` is left or shutdown begins.
+    private func retention(retain: Duration) async {
+        let batch = 1_000
+        while !state.withLock({ $0.shuttingDown }) && !Task.isCancelled {
+            var removed = 0
+            for _ in 0..<100 {
+                let cutoff = clock.now().adding(.zero - retain)
+                guard let count = try? await store.pruneAudit(olderThan: cutoff, batch: batch) else { break }
+                removed += count
+                if count < batch { break }
+                await Task.yield()
+            }
+            if removed > 0 { logger.info("audit retention", metadata: ["removed": "\(removed)"]) }
+            await signalOrShutdown(timeout: .seconds(10))
         }
-        if let counts = try? await store.stateCounts() { metrics.tokens(counts.byState) }
     }
 
-    private func prune(retain: Duration) async {
-        let cutoff = clock.now().adding(.zero - retain)
-        do {
-            let removed = try await store.pruneAudit(olderThan: cutoff, batch: 500)
-            if removed > 0 { logger.info("audit retention", metadata: ["removed": "\(removed)"]) }
-        } catch {
-            logger.error("audit retention failed", metadata: ["error": "\(error)"])
+    /// Sleeps up to `timeout`, returning early when shutdown begins.
+    private func signalOrShutdown(timeout: Duration) async {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline && !state.withLock({ $0.shuttingDown }) && !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(100))
         }
     }
 }

@@ -13,7 +13,7 @@ public enum FakeFault: Sendable, Hashable {
     case hang
     /// Send the head and part of the body, then stall forever.
     case stallMidBody
-    /// Send the head and part of the body, then close the connection.
+    /// Send the head and part of the body, then reset the connection (TCP RST via SO_LINGER 0).
     case resetMidBody
 
     /// A proxy or portal HTML page with `status`.

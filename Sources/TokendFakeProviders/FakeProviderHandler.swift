@@ -1,6 +1,12 @@
 import NIOCore
 import NIOHTTP1
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Per-connection HTTP/1.1 handler: buffers one request, asks ``FakeProviderState`` what to do, answers.
 final class FakeProviderHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
@@ -90,8 +96,17 @@ final class FakeProviderHandler: ChannelInboundHandler, RemovableChannelHandler 
             buffer.writeString("<?xml version=\"1.0\"?><response><sta")
             let flushed = context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer))))
             if case .resetMidBody = action {
+                // SO_LINGER 0 turns the close into a TCP RST.
                 let channel = context.channel
-                flushed.whenComplete { _ in channel.close(promise: nil) }
+                flushed.whenComplete { _ in
+                    if let provider = channel as? any SocketOptionProvider {
+                        provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in
+                            channel.close(promise: nil)
+                        }
+                    } else {
+                        channel.close(promise: nil)
+                    }
+                }
             }
         }
     }

@@ -39,7 +39,10 @@ public final class FakeProviderServer: Sendable {
     }
 
     /// Starts a server on `127.0.0.1` with a kernel-chosen port.
-    public static func start(_ options: FakeProviderOptions = FakeProviderOptions()) async throws -> FakeProviderServer {
+    /// - Parameter port: the TCP port on 127.0.0.1; 0 (the default) lets the kernel choose.
+    public static func start(_ options: FakeProviderOptions = FakeProviderOptions(), port: Int = 0) async throws
+        -> FakeProviderServer
+    {
         let state = FakeProviderState(options: options)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 1024)
@@ -52,7 +55,7 @@ public final class FakeProviderServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(FakeProviderHandler(state: state))
                 }
             }
-            .bind(host: "127.0.0.1", port: 0)
+            .bind(host: "127.0.0.1", port: port)
             .get()
         guard let port = channel.localAddress?.port else {
             try? await channel.close()

@@ -41,9 +41,9 @@ public struct EndpointURL: Sendable, Hashable {
         self.host = host.lowercased()
     }
 
-    /// True for `localhost`, `*.localhost`, `127.0.0.0/8` and `::1`.
+    /// True for `localhost`, `127.0.0.0/8` and `::1`.
     public var isLoopback: Bool {
-        if host == "localhost" || host.hasSuffix(".localhost") || host == "::1" || host == "0:0:0:0:0:0:0:1" {
+        if host == "localhost" || host == "::1" || host == "0:0:0:0:0:0:0:1" {
             return true
         }
         let octets = host.split(separator: ".", omittingEmptySubsequences: false)

@@ -1,10 +1,16 @@
 /// A JSON value as read by ``TolerantJSON``. Numbers keep their source spelling.
 public indirect enum JSONValue: Sendable, Hashable {
+    /// An object; members keep their source order (duplicates kept, the first wins on lookup).
     case object([JSONMember])
+    /// An array.
     case array([JSONValue])
+    /// A string, escapes decoded.
     case string(String)
+    /// A number, as spelled in the source.
     case number(String)
+    /// `true` or `false`.
     case bool(Bool)
+    /// `null`.
     case null
 
     /// The first member called `key`, if this is an object.

@@ -124,11 +124,12 @@ struct Serve: AsyncParsableCommand {
         }
         services.append(StoppingNotifier(notifier: notifier))
 
-        let group = ServiceGroup(
-            configuration: .init(
-                services: services.map { .init(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        // In-flight provider calls end within their account timeout; stay under the unit's TimeoutStopSec=30s.
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(25)
+        let group = ServiceGroup(configuration: groupConfiguration)
         do {
             try await group.run()
         } catch {

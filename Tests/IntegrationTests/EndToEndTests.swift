@@ -29,6 +29,16 @@ struct EndToEndTests {
         let audit = try await daemon.client.request("GET", "/v1/audit", query: [("token_id", id)])
         let actions = (audit.object["events"] as? [[String: Any]] ?? []).compactMap { $0["action"] as? String }
         #expect(actions == ["revoked", "attempt", "revoke_requested", "registered"])
+        // Metrics from the engine (swift-metrics) and from the control API share one registry without clashes.
+        for _ in 0..<2 {
+            let metrics = try await daemon.client.request("GET", "/metrics")
+            #expect(metrics.status == 200)
+            #expect(metrics.text.contains("tokend_revocations_total"))
+            #expect(metrics.text.contains("tokend_attempt_duration_seconds"))
+            #expect(metrics.text.contains("tokend_tokens"))
+            #expect(metrics.text.contains("tokend_backlog_due"))
+        }
+        #expect(try await daemon.client.request("GET", "/v1/status").status == 200)
         #expect(await daemon.stop() == 0)
         try await fake.shutdown()
     }

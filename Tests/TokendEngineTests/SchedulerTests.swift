@@ -192,3 +192,37 @@ struct SchedulerTests {
         #expect(times[1].timeIntervalSince(times[0]) >= 0.14)
     }
 }
+
+@Suite("Audit retention through the scheduler")
+struct RetentionTests {
+    @Test func oldEventsArePrunedButTerminalEventsOfKeptTokensStay() async throws {
+        let clock = ManualClock(Date())
+        let harness = try EngineHarness(clock: clock)
+        defer { harness.cleanup() }
+        // An old token, revoked long ago, and an old token still active.
+        let revoked = try await harness.register("old-revoked", expiresIn: .seconds(86_400 * 1_000))
+        _ = try await harness.store.requestRevoke(id: revoked.id, reason: .requested, note: nil, actor: .system("test"))
+        let claims = try await harness.store.claimDue(account: "fb", limit: 10)
+        try await harness.store.recordAttempt(
+            claims[0], result: AttemptResult(outcome: .revoked, httpStatus: 200, duration: .zero), decision: .done(.revoked))
+        let active = try await harness.register("old-active", expiresIn: .seconds(86_400 * 1_000))
+        clock.advance(by: .seconds(500 * 86_400))
+        let fresh = try await harness.register("fresh", expiresIn: .seconds(86_400 * 1_000))
+
+        let scheduler = RevocationScheduler(
+            store: harness.store, performer: harness.performer, accounts: harness.accounts,
+            options: .init(schedule: EngineHarness.schedule(), auditRetain: .seconds(400 * 86_400)), clock: clock)
+        try await withRunning(scheduler) {
+            _ = try await harness.eventually {
+                try await !harness.store.audit(AuditQuery(action: .auditPruned)).events.isEmpty
+            }
+        }
+        let oldRevoked = try await harness.store.audit(AuditQuery(tokenID: revoked.id)).events.map(\.action)
+        #expect(oldRevoked == [.revoked], "only the terminal event of a token still in the table survives")
+        #expect(try await harness.store.audit(AuditQuery(tokenID: active.id)).events.isEmpty)
+        #expect(try await harness.store.audit(AuditQuery(tokenID: fresh.id)).events.map(\.action) == [.registered])
+        let pruned = try await harness.store.audit(AuditQuery(action: .auditPruned)).events
+        #expect(pruned.count == 1)
+        #expect(pruned.first?.reason?.contains("removed 4 ") == true)
+    }
+}
