@@ -33,16 +33,11 @@ public final class ControlMetrics: Sendable {
     static var requests: MetricNameDescriptor { name("http_requests", unit: "total", "Control API requests by method, route and status.") }
     static var requestDuration: MetricNameDescriptor { name("http_request_duration", unit: "seconds", "Control API latency by route.") }
     static var registrations: MetricNameDescriptor { name("registrations", unit: "total", "Registrations: created or idempotent.") }
-    // Names the engine publishes through swift-metrics (`tokend_tokens`, `tokend_hold`, `tokend_due_backlog`,
-    // `tokend_oldest_overdue_seconds`, `tokend_revocations_total`, `tokend_attempts_total`,
-    // `tokend_attempt_duration_seconds`) land in the same registry with an empty help text; registering one of
-    // them here with a different help text or type is a fatal error in the registry (a crash on the first
-    // scrape), so the gauges below must use names of their own.
-    static var tokens: MetricNameDescriptor { name("tokens_by_provider", "Tokens by provider and state.") }
+    static var tokens: MetricNameDescriptor { name("tokens", "Tokens by provider and state.") }
     static var quarantined: MetricNameDescriptor { name("tokens_quarantined", "Tokens the scheduler skips (undecodable rows).") }
     static var backlogDue: MetricNameDescriptor { name("backlog_due", "Due-now work (expired active plus due revoking).") }
     static var backlogOldest: MetricNameDescriptor { name("backlog_oldest_overdue", unit: "seconds", "Age of the oldest overdue item.") }
-    static var hold: MetricNameDescriptor { name("hold_mode", "1 while the daemon is in hold mode.") }
+    static var hold: MetricNameDescriptor { name("hold", "1 while the daemon is in hold mode.") }
     static var databaseBytes: MetricNameDescriptor { name("database", unit: "bytes", "Size of the database file plus its WAL.") }
     static var uptime: MetricNameDescriptor { name("uptime", unit: "seconds", "Seconds since start.") }
 

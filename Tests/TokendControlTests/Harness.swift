@@ -136,7 +136,7 @@ struct Harness {
 
     init(
         allow: [String] = [], confirmAbove: Int = 1_000, maxBody: Int = 1_048_576, maxPerOwner: Int = 100_000,
-        peerResolver: (any PeerResolver)? = nil, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
+        peerResolver: (any PeerResolver)? = nil
     ) throws {
         directory = FileManager.default.temporaryDirectory.path + "/tokend-control-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -145,7 +145,7 @@ struct Harness {
         configuration = Self.configuration(
             allow: allow, confirmAbove: confirmAbove, maxBody: maxBody, maxPerOwner: maxPerOwner, directory: directory)
         api = ControlAPI(
-            configuration: configuration, store: store, engine: engine, registry: registry,
+            configuration: configuration, store: store, engine: engine, registry: PrometheusCollectorRegistry(),
             logger: Logger(label: "test"), peerResolver: peerResolver ?? HeaderPeerResolver())
     }
 

