@@ -25,6 +25,27 @@ import TokendCore
         }
     }
 
+    /// Regression (found by schemathesis): a whitespace-only body on an endpoint whose body is optional was taken
+    /// as "no body" and accepted; it is not JSON, so it is a 400 like any other malformed body.
+    @Test func whitespaceBodyIsMalformedEvenWhereTheBodyIsOptional() async throws {
+        let harness = try Harness()
+        try await harness.test { client in
+            let id = try await client.register(token: "ws")
+            for (uri, uid) in [
+                ("/v1/hold", UInt32(0)), ("/v1/resume", 0), ("/v1/sweep", Harness.operatorUID),
+                ("/v1/tokens/\(id)/revoke", Harness.clientUID),
+            ] {
+                for body in [" ", "\n", " \r\n\t"] {
+                    let answer = try await client.call(.post, uri, uid: uid, body: body)
+                    #expect(answer.status == .badRequest, "\(uri) \(body.debugDescription): \(answer.status)")
+                    #expect(answer.errorCode == "bad_request")
+                }
+                let empty = try await client.call(.post, uri, uid: uid)
+                #expect(empty.status.code < 300, "\(uri) without a body: \(empty.status)")
+            }
+        }
+    }
+
     @Test func bulkDryRunConfirmAndJob() async throws {
         let harness = try Harness(confirmAbove: 2)
         try await harness.test { client in
