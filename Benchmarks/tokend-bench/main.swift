@@ -18,6 +18,20 @@ func f(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digit
 func benchmark() async throws {
     print("tokend benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(quick ? "quick" : "full") run, \(Date())")
 
+    if CommandLine.arguments.contains("api") {
+        // Just the control API against an empty store (for profiling).
+        let sandbox = try DaemonBenchmark.Sandbox("api")
+        defer { Scratch.remove(sandbox.root) }
+        let daemon = try await DaemonBenchmark.Daemon(sandbox, binary: tokend)
+        print("daemon pid \(daemon.process.processIdentifier)")
+        let single = try await DaemonBenchmark.registerSingle(socket: sandbox.socket, seconds: 10, tag: "p")
+        line("durable registrations, single, 8 connections", "\(f(single.perSecond, 0))/s, p50 \(f(single.p50 * 1000, 2)) ms, p99 \(f(single.p99 * 1000, 2)) ms")
+        daemon.stop()
+        return
+    }
+    try await StoreBenchmark.run(count: quick ? 20_000 : 100_000)
+    if CommandLine.arguments.contains("store") { return }
+
     // Engine (issue 5)
     let fake = try await FakeProviderServer.start(FakeProviderOptions(recordCalls: false))
     let raw = await EngineBenchmark.rawCapacity(fake: fake, seconds: quick ? 2 : 5)

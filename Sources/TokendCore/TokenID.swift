@@ -20,7 +20,14 @@ public enum Identifier {
             out[index] = alphabet[Int(time & 31)]
             time >>= 5
         }
-        for index in 10..<26 { out[index] = alphabet[Int(rng.next() & 31)] }
+        // 80 random bits from two draws (one draw per character would be 16 getrandom calls per id).
+        var random = rng.next()
+        var more = rng.next()
+        for index in 10..<26 {
+            if index == 22 { random = more; more = 0 }
+            out[index] = alphabet[Int(random & 31)]
+            random >>= 5
+        }
         return prefix + String(decoding: out, as: UTF8.self)
     }
 

@@ -47,6 +47,18 @@ public struct Sealer: Sendable {
     /// `hmac-sha256:<hex>` of the raw token under the fingerprint subkey.
     public func fingerprint(_ token: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(token.utf8), using: fingerprintKey)
-        return "hmac-sha256:" + mac.map { String(format: "%02x", $0) }.joined()
+        return "hmac-sha256:" + Self.hex(mac)
+    }
+
+    /// Lower-case hex without `String(format:)`, which costs microseconds per byte on Linux.
+    private static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -34,15 +34,13 @@ extension TokenStore {
             // No live state asked for: nothing can match, and the filter's other arguments have no placeholders.
             let (conditions, arguments) = live.states.isEmpty ? ([], []) : Self.sqlConditions(live)
             let whereClause = live.states.isEmpty ? "WHERE 0" : "WHERE " + conditions.joined(separator: " AND ")
-            let matched = try Int.fetchOne(db, sql: "SELECT count(*) FROM tokens \(whereClause)", arguments: arguments) ?? 0
+            let matched = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM tokens \(whereClause)"), arguments: arguments) ?? 0
             if let expectedCount, expectedCount != matched {
                 throw StoreError.conflict(
                     id: jobID, state: .active,
                     message: "confirmation mismatch: \(matched) tokens match now, confirm said \(expectedCount)")
             }
-            try db.execute(
-                sql: "INSERT INTO jobs (id, created_at, filter, matched, reason, actor_uid) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [jobID, now.unixMillis, filterText, matched, reason, Self.uid(of: actor)])
+            try db.cachedStatement(sql: "INSERT INTO jobs (id, created_at, filter, matched, reason, actor_uid) VALUES (?, ?, ?, ?, ?, ?)").execute(arguments: [jobID, now.unixMillis, filterText, matched, reason, Self.uid(of: actor)])
             try Self.insertAudit(
                 db, action: .bulkStarted, actor: actor, at: now,
                 AuditFields(reason: reason.map { "\($0) (matched \(matched))" } ?? "matched \(matched)", jobID: jobID))
@@ -50,28 +48,22 @@ extension TokenStore {
             _ = auditArguments.append(contentsOf: Self.actorArguments(actor))
             _ = auditArguments.append(contentsOf: [reason ?? RevocationReason.bulk.rawValue, jobID])
             _ = auditArguments.append(contentsOf: arguments)
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     INSERT INTO audit (at, token_id, episode, action, actor_uid, actor_pid, actor_role, actor_system,
                                        reason, job_id)
                     SELECT ?, id, episode, 'revoke_requested', ?, ?, ?, ?, ?, ? FROM tokens
                     \(whereClause) AND state = 'active'
-                    """,
-                arguments: auditArguments)
+                    """).execute(arguments: auditArguments)
             var updateArguments: StatementArguments = [jobID, reason, now.unixMillis]
             _ = updateArguments.append(contentsOf: arguments)
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     UPDATE tokens SET state = 'revoking', revocation_reason = 'bulk', job_id = ?,
                         revocation_note = ?, next_attempt_at = ?
                     \(whereClause) AND state = 'active'
-                    """,
-                arguments: updateArguments)
+                    """).execute(arguments: updateArguments)
             var tagArguments: StatementArguments = [jobID]
             _ = tagArguments.append(contentsOf: arguments)
-            try db.execute(
-                sql: "UPDATE tokens SET job_id = ? \(whereClause) AND state = 'revoking' AND job_id IS NULL",
-                arguments: tagArguments)
+            try db.cachedStatement(sql: "UPDATE tokens SET job_id = ? \(whereClause) AND state = 'revoking' AND job_id IS NULL").execute(arguments: tagArguments)
             guard let job = try Self.fetchJob(db, id: jobID) else { throw StoreError.notFound(jobID) }
             return job
         }
@@ -83,14 +75,13 @@ extension TokenStore {
     }
 
     static func fetchJob(_ db: Database, id: String) throws -> BulkJob? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]) else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM jobs WHERE id = ?"), arguments: [id]) else {
             return nil
         }
         var job = BulkJob(
             id: id, createdAt: Date(unixMillis: row["created_at"]), matched: row["matched"], revoked: 0,
             alreadyRevoked: 0, failed: 0, forgotten: 0, pending: 0, reason: row["reason"])
-        for count in try Row.fetchAll(
-            db, sql: "SELECT state, count(*) AS n FROM tokens WHERE job_id = ? GROUP BY state", arguments: [id])
+        for count in try Row.fetchAll(db.cachedStatement(sql: "SELECT state, count(*) AS n FROM tokens WHERE job_id = ? GROUP BY state"), arguments: [id])
         {
             let n: Int = count["n"]
             switch TokenState(rawValue: count["state"]) {

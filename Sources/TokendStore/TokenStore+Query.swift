@@ -43,10 +43,7 @@ extension TokenStore {
     public func lookup(rawToken: String) async throws -> [TokenRecord] {
         let fingerprint = sealer.fingerprint(rawToken)
         return try await read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT \(Self.recordColumns) FROM tokens WHERE fingerprint = ? ORDER BY id",
-                arguments: [fingerprint]
-            ).map(Self.record)
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT \(Self.recordColumns) FROM tokens WHERE fingerprint = ? ORDER BY id"), arguments: [fingerprint]).map(Self.record)
         }
     }
 
@@ -60,10 +57,7 @@ extension TokenStore {
             }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             _ = arguments.append(contentsOf: [limit + 1])
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT \(Self.recordColumns) FROM tokens \(whereClause) ORDER BY expires_at, id LIMIT ?",
-                arguments: arguments)
+            let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT \(Self.recordColumns) FROM tokens \(whereClause) ORDER BY expires_at, id LIMIT ?"), arguments: arguments)
             var tokens = rows.prefix(limit).map(Self.record)
             var next: TokenCursor?
             if rows.count > limit, let last = tokens.last {
@@ -79,7 +73,7 @@ extension TokenStore {
         try await read { db in
             let (conditions, arguments) = Self.sqlConditions(filter)
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            return try Int.fetchOne(db, sql: "SELECT count(*) FROM tokens \(whereClause)", arguments: arguments) ?? 0
+            return try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM tokens \(whereClause)"), arguments: arguments) ?? 0
         }
     }
 
@@ -157,8 +151,7 @@ extension TokenStore {
             }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             _ = arguments.append(contentsOf: [query.limit + 1])
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT * FROM audit \(whereClause) ORDER BY id DESC LIMIT ?", arguments: arguments)
+            let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM audit \(whereClause) ORDER BY id DESC LIMIT ?"), arguments: arguments)
             let events = rows.prefix(query.limit).map(Self.auditEvent)
             let next = rows.count > query.limit ? events.last?.id : nil
             return (Array(events), next)

@@ -47,13 +47,34 @@ public struct Registration: Sendable {
 
 extension TokenStore {
     /// Registers one token (or returns the existing record for the same raw token and account).
+    ///
+    /// Concurrent registrations are group-committed: those arriving while a transaction runs share the next
+    /// one, each with its own checks and audit row, so many clients cost one commit instead of one each.
     public func register(_ token: NewToken, actor: Actor, limits: LiveLimits = .unlimited) async throws
         -> Registration
     {
         let prepared = try prepare(token)
+        return try await registrations.submit(RegistrationQueue.Item(token: prepared, actor: actor, limits: limits)).get()
+    }
+
+    /// Writes one group of queued registrations in one transaction (called by ``RegistrationQueue``).
+    func commitRegistrations(_ items: [RegistrationQueue.Item]) async -> [Result<Registration, any Error>] {
         let now = clock.now()
-        return try await write { db in
-            try Self.insert(db, prepared, actor: actor, limits: limits, now: now)
+        do {
+            // A cap is the item's own answer; any other failure aborts the whole group (rolled back, every
+            // caller gets the error), so no half-written registration without its audit row can commit.
+            return try await write { db in
+                try items.map { item in
+                    do {
+                        return .success(try Self.insert(db, item.token, actor: item.actor, limits: item.limits, now: now))
+                    } catch let error as StoreError {
+                        if case .tooMany = error { return .failure(error) }
+                        throw error
+                    }
+                }
+            }
+        } catch {
+            return items.map { _ in .failure(error) }
         }
     }
 
@@ -97,46 +118,42 @@ extension TokenStore {
         _ db: Database, _ item: PreparedToken, actor: Actor, limits: LiveLimits, now: Date
     ) throws -> Registration {
         let input = item.input
-        if let existing = try Row.fetchOne(
-            db, sql: "SELECT \(recordColumns) FROM tokens WHERE account = ? AND fingerprint = ?",
-            arguments: [input.account, item.fingerprint])
+        if let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(recordColumns) FROM tokens WHERE account = ? AND fingerprint = ?"), arguments: [input.account, item.fingerprint])
         {
             return Registration(record: record(existing), created: false)
         }
         if limits.perOwner < .max || limits.perAccount < .max {
             let ownerLive =
-                try Int.fetchOne(
-                    db, sql: "SELECT n FROM live_counts WHERE scope = 'owner' AND key = ?", arguments: [input.owner]
-                ) ?? 0
+                try Int.fetchOne(db.cachedStatement(sql: "SELECT n FROM live_counts WHERE scope = 'owner' AND key = ?"), arguments: [input.owner]) ?? 0
             if ownerLive >= limits.perOwner {
                 throw StoreError.tooMany(scope: "owner", key: input.owner, limit: limits.perOwner)
             }
             let accountLive =
-                try Int.fetchOne(
-                    db, sql: "SELECT n FROM live_counts WHERE scope = 'account' AND key = ?",
-                    arguments: [input.account]) ?? 0
+                try Int.fetchOne(db.cachedStatement(sql: "SELECT n FROM live_counts WHERE scope = 'account' AND key = ?"), arguments: [input.account]) ?? 0
             if accountLive >= limits.perAccount {
                 throw StoreError.tooMany(scope: "account", key: input.account, limit: limits.perAccount)
             }
         }
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT INTO tokens (id, provider, account, owner, labels, state, fingerprint, sealed, issued_at,
                                     expires_at, registered_by_uid)
                 VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?)
-                """,
-            arguments: [
+                """).execute(arguments: [
                 item.id, input.provider.rawValue, input.account, input.owner, encodeLabels(input.labels),
                 item.fingerprint, item.sealed, now.unixMillis, input.expiresAt.unixMillis,
                 Int64(input.registeredByUID),
             ])
         for (key, value) in input.labels {
-            try db.execute(
-                sql: "INSERT INTO token_labels (token_id, key, value) VALUES (?, ?, ?)",
-                arguments: [item.id, key, value])
+            try db.cachedStatement(sql: "INSERT INTO token_labels (token_id, key, value) VALUES (?, ?, ?)").execute(arguments: [item.id, key, value])
         }
         try insertAudit(db, action: .registered, actor: actor, at: now, AuditFields(tokenID: item.id, episode: 1))
-        guard let created = try fetchRecord(db, id: item.id) else { throw StoreError.notFound(item.id) }
+        // Built from what was inserted: reading the row back would cost a query per registration.
+        let created = TokenRecord(
+            id: item.id, provider: input.provider, account: input.account, owner: input.owner, labels: input.labels,
+            state: .active, fingerprint: item.fingerprint, issuedAt: Date(unixMillis: now.unixMillis),
+            expiresAt: Date(unixMillis: input.expiresAt.unixMillis), lastRenewedAt: nil,
+            registeredByUID: input.registeredByUID, attempts: 0, nextAttemptAt: nil, lastError: nil, revokedAt: nil,
+            revocationReason: nil, revocationNote: nil, episode: 1, quarantine: nil, jobID: nil)
         return Registration(record: created, created: true)
     }
 }

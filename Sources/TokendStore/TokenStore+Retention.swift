@@ -8,18 +8,16 @@ extension TokenStore {
     public func pruneAudit(olderThan cutoff: Date, batch: Int = 1_000) async throws -> Int {
         let now = clock.now()
         return try await write { db in
-            try db.execute(sql: "INSERT INTO audit_prune_permit (one) VALUES (1)")
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: "INSERT INTO audit_prune_permit (one) VALUES (1)").execute()
+            try db.cachedStatement(sql: """
                     DELETE FROM audit WHERE id IN (
                         SELECT a.id FROM audit a WHERE a.at < ? AND a.action <> 'audit_pruned'
                           AND NOT (a.action IN \(Schema.terminalActions)
                                    AND EXISTS (SELECT 1 FROM tokens t WHERE t.id = a.token_id))
                         ORDER BY a.id LIMIT ?)
-                    """,
-                arguments: [cutoff.unixMillis, batch])
+                    """).execute(arguments: [cutoff.unixMillis, batch])
             let removed = db.changesCount
-            try db.execute(sql: "DELETE FROM audit_prune_permit")
+            try db.cachedStatement(sql: "DELETE FROM audit_prune_permit").execute()
             if removed > 0 {
                 try Self.insertAudit(
                     db, action: .auditPruned, actor: .system("retention"), at: now,

@@ -12,53 +12,56 @@ extension TokenStore {
     /// Decodes a row selected with ``recordColumns``. Undecodable values surface in `quarantine`, so one bad
     /// row never stops a listing (anchors.md §6.2).
     static func record(_ row: Row) -> TokenRecord {
+        // Columns by position (the order of `recordColumns`): name look-ups cost a lowercased compare each.
         var problems: [String] = []
-        let providerText: String = row["provider"] ?? ""
-        let stateText: String = row["state"] ?? ""
-        let labelsText: String = row["labels"] ?? "{}"
+        let providerText: String = row[1] ?? ""
+        let stateText: String = row[5] ?? ""
+        let labelsText: String = row[4] ?? "{}"
         var labels: [String: String] = [:]
-        if let data = labelsText.data(using: .utf8),
-            let decoded = try? JSONDecoder().decode([String: String].self, from: data)
-        {
-            labels = decoded
-        } else {
-            problems.append("labels not decodable")
+        if labelsText != "{}" {  // the common case skips the decoder
+            if let data = labelsText.data(using: .utf8),
+                let decoded = try? JSONDecoder().decode([String: String].self, from: data)
+            {
+                labels = decoded
+            } else {
+                problems.append("labels not decodable")
+            }
         }
         let provider = ProviderKind(rawValue: providerText)
         if provider == nil { problems.append("unknown provider '\(providerText)'") }
         let state = TokenState(rawValue: stateText)
         if state == nil { problems.append("unknown state '\(stateText)'") }
-        let reasonText: String? = row["revocation_reason"]
-        var quarantine: String? = row["quarantine"]
+        let reasonText: String? = row[15]
+        var quarantine: String? = row[18]
         if !problems.isEmpty {
             quarantine = ([quarantine].compactMap { $0 } + problems).joined(separator: "; ")
         }
         return TokenRecord(
-            id: row["id"],
+            id: row[0],
             provider: provider ?? .fogbugz,
-            account: row["account"],
-            owner: row["owner"],
+            account: row[2],
+            owner: row[3],
             labels: labels,
             state: state ?? .active,
-            fingerprint: row["fingerprint"],
-            issuedAt: Date(unixMillis: row["issued_at"]),
-            expiresAt: Date(unixMillis: row["expires_at"]),
-            lastRenewedAt: (row["last_renewed_at"] as Int64?).map(Date.init(unixMillis:)),
-            registeredByUID: UInt32(truncatingIfNeeded: row["registered_by_uid"] as Int64),
-            attempts: row["attempts"],
-            nextAttemptAt: (row["next_attempt_at"] as Int64?).map(Date.init(unixMillis:)),
-            lastError: row["last_error"],
-            revokedAt: (row["revoked_at"] as Int64?).map(Date.init(unixMillis:)),
+            fingerprint: row[6],
+            issuedAt: Date(unixMillis: row[7]),
+            expiresAt: Date(unixMillis: row[8]),
+            lastRenewedAt: (row[9] as Int64?).map(Date.init(unixMillis:)),
+            registeredByUID: UInt32(truncatingIfNeeded: row[10] as Int64),
+            attempts: row[11],
+            nextAttemptAt: (row[12] as Int64?).map(Date.init(unixMillis:)),
+            lastError: row[13],
+            revokedAt: (row[14] as Int64?).map(Date.init(unixMillis:)),
             revocationReason: reasonText.flatMap(RevocationReason.init(rawValue:)),
-            revocationNote: row["revocation_note"],
-            episode: row["episode"],
+            revocationNote: row[16],
+            episode: row[17],
             quarantine: quarantine,
-            jobID: row["job_id"]
+            jobID: row[19]
         )
     }
 
     static func fetchRecord(_ db: Database, id: String) throws -> TokenRecord? {
-        try Row.fetchOne(db, sql: "SELECT \(recordColumns) FROM tokens WHERE id = ?", arguments: [id])
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(recordColumns) FROM tokens WHERE id = ?"), arguments: [id])
             .map(record)
     }
 
@@ -89,13 +92,11 @@ extension TokenStore {
         case .system(let name):
             system = name
         }
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT INTO audit (at, token_id, episode, action, actor_uid, actor_pid, actor_role, actor_system,
                                    reason, provider_status, provider_detail, duration_ms, attempt, job_id)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
+                """).execute(arguments: [
                 at.unixMillis, fields.tokenID, fields.episode, action.rawValue, uid, pid, role, system,
                 fields.reason, fields.providerStatus, fields.providerDetail, fields.durationMillis,
                 fields.attempt, fields.jobID,
@@ -128,6 +129,7 @@ extension TokenStore {
     }
 
     static func encodeLabels(_ labels: [String: String]) -> String {
+        if labels.isEmpty { return "{}" }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         return (try? encoder.encode(labels)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"

@@ -42,12 +42,10 @@ extension TokenStore {
     public func releaseStaleLeases() async throws -> Int {
         let now = clock.now()
         return try await write { db in
-            try db.execute(
-                sql: "UPDATE tokens SET in_flight = 0, next_attempt_at = min(coalesce(next_attempt_at, ?), ?) WHERE in_flight = 1",
-                arguments: [now.unixMillis, now.unixMillis])
+            try db.cachedStatement(sql: "UPDATE tokens SET in_flight = 0, next_attempt_at = min(coalesce(next_attempt_at, ?), ?) WHERE in_flight = 1").execute(arguments: [now.unixMillis, now.unixMillis])
             let released = db.changesCount
             // Quarantined rows get one more chance per start (the operator may have fixed the key or the row).
-            try db.execute(sql: "UPDATE tokens SET quarantine = NULL WHERE quarantine IS NOT NULL")
+            try db.cachedStatement(sql: "UPDATE tokens SET quarantine = NULL WHERE quarantine IS NOT NULL").execute()
             return released
         }
     }
@@ -60,9 +58,7 @@ extension TokenStore {
         let now = clock.now()
         let expiryHorizon = now.adding(revokeBeforeExpiry).unixMillis
         return try await write { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
+            let rows = try Row.fetchAll(db.cachedStatement(sql: """
                     SELECT id, state, due FROM (
                         SELECT * FROM (SELECT id, state, expires_at AS due FROM tokens INDEXED BY tokens_due_expiry
                             WHERE state = 'active' AND account = ? AND expires_at <= ? AND quarantine IS NULL
@@ -73,8 +69,7 @@ extension TokenStore {
                               AND in_flight = 0 AND quarantine IS NULL
                             ORDER BY next_attempt_at LIMIT ?)
                     ) ORDER BY due LIMIT ?
-                    """,
-                arguments: [account, expiryHorizon, limit, account, now.unixMillis, limit, limit])
+                    """), arguments: [account, expiryHorizon, limit, account, now.unixMillis, limit, limit])
             var claims: [Claim] = []
             claims.reserveCapacity(rows.count)
             for row in rows {
@@ -83,15 +78,13 @@ extension TokenStore {
                 guard let record = try Self.fetchRecord(db, id: id) else { continue }
                 // Unseal before any transition: a row that cannot be opened is quarantined with its state
                 // unchanged (anchors.md §6.2), and everything else keeps going.
-                let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM tokens WHERE id = ?", arguments: [id])
+                let sealed = try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM tokens WHERE id = ?"), arguments: [id])
                 let token: String
                 do throws(Sealer.UnsealError) {
                     guard let sealed else { throw Sealer.UnsealError(description: "no sealed token stored") }
                     token = try self.sealer.open(sealed, tokenID: id)
                 } catch {
-                    try db.execute(
-                        sql: "UPDATE tokens SET quarantine = ?, last_error = ? WHERE id = ?",
-                        arguments: [error.description, "quarantined: \(error.description)", id])
+                    try db.cachedStatement(sql: "UPDATE tokens SET quarantine = ?, last_error = ? WHERE id = ?").execute(arguments: [error.description, "quarantined: \(error.description)", id])
                     try Self.insertAudit(
                         db, action: .quarantined, actor: .system("scheduler"), at: now,
                         AuditFields(tokenID: id, episode: record.episode, reason: error.description))
@@ -158,12 +151,10 @@ extension TokenStore {
         let matches = "WHERE id = ? AND state = 'revoking' AND episode = ? AND in_flight = 1"
         switch item.decision {
         case .done(let state):
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     UPDATE tokens SET state = ?, attempts = ?, in_flight = 0, next_attempt_at = NULL,
                         revoked_at = ?, last_error = NULL, sealed = NULL \(matches)
-                    """,
-                arguments: [state.rawValue, attempt, now.unixMillis, claim.id, claim.episode])
+                    """).execute(arguments: [state.rawValue, attempt, now.unixMillis, claim.id, claim.episode])
             guard db.changesCount == 1 else { return try currentState(db, claim.id) }
             try insertAudit(
                 db, action: AuditAction(terminal: state) ?? .revoked, actor: .system("scheduler"), at: now,
@@ -172,17 +163,13 @@ extension TokenStore {
                     providerDetail: result.outcome.detail, attempt: attempt))
             return state
         case .retry(let at):
-            try db.execute(
-                sql: "UPDATE tokens SET attempts = ?, in_flight = 0, next_attempt_at = ?, last_error = ? \(matches)",
-                arguments: [attempt, at.unixMillis, result.outcome.detail, claim.id, claim.episode])
+            try db.cachedStatement(sql: "UPDATE tokens SET attempts = ?, in_flight = 0, next_attempt_at = ?, last_error = ? \(matches)").execute(arguments: [attempt, at.unixMillis, result.outcome.detail, claim.id, claim.episode])
             return try currentState(db, claim.id)
         case .fail(let next, let error):
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     UPDATE tokens SET state = 'failed', attempts = ?, in_flight = 0, next_attempt_at = ?,
                         last_error = ?, revocation_reason = 'failed' \(matches)
-                    """,
-                arguments: [attempt, next.unixMillis, error, claim.id, claim.episode])
+                    """).execute(arguments: [attempt, next.unixMillis, error, claim.id, claim.episode])
             guard db.changesCount == 1 else { return try currentState(db, claim.id) }
             try insertAudit(
                 db, action: .failed, actor: .system("scheduler"), at: now,
@@ -198,15 +185,13 @@ extension TokenStore {
         guard !claims.isEmpty else { return }
         try await write { db in
             for claim in claims {
-                try db.execute(
-                    sql: "UPDATE tokens SET in_flight = 0 WHERE id = ? AND episode = ? AND in_flight = 1",
-                    arguments: [claim.id, claim.episode])
+                try db.cachedStatement(sql: "UPDATE tokens SET in_flight = 0 WHERE id = ? AND episode = ? AND in_flight = 1").execute(arguments: [claim.id, claim.episode])
             }
         }
     }
 
     static func currentState(_ db: Database, _ id: String) throws -> TokenState {
-        let text = try String.fetchOne(db, sql: "SELECT state FROM tokens WHERE id = ?", arguments: [id])
+        let text = try String.fetchOne(db.cachedStatement(sql: "SELECT state FROM tokens WHERE id = ?"), arguments: [id])
         guard let text, let state = TokenState(rawValue: text) else { throw StoreError.notFound(id) }
         return state
     }
@@ -214,18 +199,9 @@ extension TokenStore {
     /// The earliest instant any work of `account` falls due (expiry or retry), if any.
     public func nextDue(account: String, revokeBeforeExpiry: Duration = .zero) async throws -> Date? {
         try await read { db in
-            let expiry = try Int64.fetchOne(
-                db,
-                sql: "SELECT min(expires_at) FROM tokens INDEXED BY tokens_due_expiry WHERE state = 'active' AND account = ? AND quarantine IS NULL",
-                arguments: [account])
-            let revoking = try Int64.fetchOne(
-                db,
-                sql: "SELECT min(next_attempt_at) FROM tokens INDEXED BY tokens_due_attempt WHERE state = 'revoking' AND account = ? AND in_flight = 0 AND quarantine IS NULL",
-                arguments: [account])
-            let failed = try Int64.fetchOne(
-                db,
-                sql: "SELECT min(next_attempt_at) FROM tokens INDEXED BY tokens_due_attempt WHERE state = 'failed' AND account = ? AND quarantine IS NULL",
-                arguments: [account])
+            let expiry = try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(expires_at) FROM tokens INDEXED BY tokens_due_expiry WHERE state = 'active' AND account = ? AND quarantine IS NULL"), arguments: [account])
+            let revoking = try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(next_attempt_at) FROM tokens INDEXED BY tokens_due_attempt WHERE state = 'revoking' AND account = ? AND in_flight = 0 AND quarantine IS NULL"), arguments: [account])
+            let failed = try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(next_attempt_at) FROM tokens INDEXED BY tokens_due_attempt WHERE state = 'failed' AND account = ? AND quarantine IS NULL"), arguments: [account])
             let candidates = [
                 expiry.map { $0 - revokeBeforeExpiry.milliseconds }, revoking, failed,
             ].compactMap { $0 }
@@ -244,23 +220,11 @@ extension TokenStore {
             var oldest: Int64?
             for account in accounts {
                 due +=
-                    try Int.fetchOne(
-                        db,
-                        sql: "SELECT count(*) FROM tokens INDEXED BY tokens_due_expiry WHERE state = 'active' AND account = ? AND expires_at <= ?",
-                        arguments: [account, horizon]) ?? 0
+                    try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM tokens INDEXED BY tokens_due_expiry WHERE state = 'active' AND account = ? AND expires_at <= ?"), arguments: [account, horizon]) ?? 0
                 due +=
-                    try Int.fetchOne(
-                        db,
-                        sql: "SELECT count(*) FROM tokens INDEXED BY tokens_due_attempt WHERE state = 'revoking' AND account = ? AND next_attempt_at <= ?",
-                        arguments: [account, now.unixMillis]) ?? 0
-                let first = try Int64.fetchOne(
-                    db,
-                    sql: "SELECT min(expires_at) FROM tokens INDEXED BY tokens_due_expiry WHERE state = 'active' AND account = ? AND expires_at <= ?",
-                    arguments: [account, horizon])
-                let firstRetry = try Int64.fetchOne(
-                    db,
-                    sql: "SELECT min(next_attempt_at) FROM tokens INDEXED BY tokens_due_attempt WHERE state = 'revoking' AND account = ? AND next_attempt_at <= ?",
-                    arguments: [account, now.unixMillis])
+                    try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM tokens INDEXED BY tokens_due_attempt WHERE state = 'revoking' AND account = ? AND next_attempt_at <= ?"), arguments: [account, now.unixMillis]) ?? 0
+                let first = try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(expires_at) FROM tokens INDEXED BY tokens_due_expiry WHERE state = 'active' AND account = ? AND expires_at <= ?"), arguments: [account, horizon])
+                let firstRetry = try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(next_attempt_at) FROM tokens INDEXED BY tokens_due_attempt WHERE state = 'revoking' AND account = ? AND next_attempt_at <= ?"), arguments: [account, now.unixMillis])
                 for value in [first, firstRetry].compactMap({ $0 }) { oldest = min(oldest ?? value, value) }
             }
             return (due, oldest.map(Date.init(unixMillis:)))

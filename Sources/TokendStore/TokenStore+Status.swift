@@ -40,14 +40,14 @@ extension TokenStore {
     public func stateCounts() async throws -> StateCounts {
         try await read { db in
             var counts = StateCounts(byAccount: [:], quarantined: 0)
-            for row in try Row.fetchAll(db, sql: "SELECT provider, account, state, n FROM state_counts WHERE n > 0") {
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT provider, account, state, n FROM state_counts WHERE n > 0")) {
                 guard let provider = ProviderKind(rawValue: row["provider"]),
                     let state = TokenState(rawValue: row["state"])
                 else { continue }
                 counts.byAccount[provider, default: [:]][row["account"], default: [:]][state] = row["n"]
             }
             counts.quarantined =
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM tokens INDEXED BY tokens_quarantine WHERE quarantine IS NOT NULL") ?? 0
+                try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM tokens INDEXED BY tokens_quarantine WHERE quarantine IS NOT NULL")) ?? 0
             return counts
         }
     }
@@ -55,7 +55,7 @@ extension TokenStore {
     /// The persisted hold flag.
     public func holdState() async throws -> HoldState {
         try await read { db in
-            let row = try Row.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'hold'")
+            let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT value FROM settings WHERE key = 'hold'"))
             guard let value: String = row?["value"] else { return HoldState(held: false, reason: nil) }
             return HoldState(held: true, reason: value)
         }
@@ -69,11 +69,9 @@ extension TokenStore {
             if !persist {
                 // audit only
             } else if hold.held {
-                try db.execute(
-                    sql: "INSERT INTO settings (key, value) VALUES ('hold', ?) ON CONFLICT DO UPDATE SET value = excluded.value",
-                    arguments: [hold.reason ?? "held"])
+                try db.cachedStatement(sql: "INSERT INTO settings (key, value) VALUES ('hold', ?) ON CONFLICT DO UPDATE SET value = excluded.value").execute(arguments: [hold.reason ?? "held"])
             } else {
-                try db.execute(sql: "DELETE FROM settings WHERE key = 'hold'")
+                try db.cachedStatement(sql: "DELETE FROM settings WHERE key = 'hold'").execute()
             }
             try Self.insertAudit(
                 db, action: hold.held ? .hold : .resume, actor: actor, at: now, AuditFields(reason: hold.reason))

@@ -21,9 +21,9 @@ extension TokenStore {
         var all: StatementArguments = [to.rawValue]
         _ = all.append(contentsOf: arguments)
         _ = all.append(contentsOf: [id, from.rawValue])
-        try db.execute(sql: "UPDATE tokens SET state = ?\(extra) WHERE id = ? AND state = ?", arguments: all)
+        try db.cachedStatement(sql: "UPDATE tokens SET state = ?\(extra) WHERE id = ? AND state = ?").execute(arguments: all)
         if db.changesCount != 1 {
-            let current = try String.fetchOne(db, sql: "SELECT state FROM tokens WHERE id = ?", arguments: [id])
+            let current = try String.fetchOne(db.cachedStatement(sql: "SELECT state FROM tokens WHERE id = ?"), arguments: [id])
             guard let current, let state = TokenState(rawValue: current) else { throw StoreError.notFound(id) }
             throw StoreError.conflict(
                 id: id, state: state, message: "token \(id) is \(state.rawValue), not \(from.rawValue)")

@@ -18,6 +18,8 @@ public final class TokenStore: Sendable {
     let logger: Logger
     /// Path of the database file.
     public let path: String
+    /// Group commit of single registrations (see ``register(_:actor:limits:)``).
+    let registrations: RegistrationQueue
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     public init(path: String, sealer: Sealer, clock: any WallClock = SystemClock(), logger: Logger? = nil) throws {
@@ -25,6 +27,11 @@ public final class TokenStore: Sendable {
         self.sealer = sealer
         self.clock = clock
         self.logger = logger ?? Logger(label: "tokend.store")
+        let box = WeakStoreBox()
+        self.registrations = RegistrationQueue { items in
+            guard let store = box.store else { return items.map { _ in .failure(StoreError.unavailable("store closed")) } }
+            return await store.commitRegistrations(items)
+        }
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             try FileManager.default.createDirectory(
@@ -35,8 +42,8 @@ public final class TokenStore: Sendable {
         configuration.busyMode = .timeout(5)
         configuration.maximumReaderCount = 8
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            try db.execute(sql: "PRAGMA secure_delete = ON")
+            try db.cachedStatement(sql: "PRAGMA synchronous = NORMAL").execute()
+            try db.cachedStatement(sql: "PRAGMA secure_delete = ON").execute()
         }
         // The database and its -wal/-shm files hold sealed tokens and the audit: owner-only.
         let oldMask = umask(0o077)
@@ -47,6 +54,7 @@ public final class TokenStore: Sendable {
         } catch {
             throw StoreError.map(error)
         }
+        box.store = self
         try verifyKey()
     }
 
@@ -55,10 +63,10 @@ public final class TokenStore: Sendable {
     private func verifyKey() throws {
         let check = sealer.fingerprint("tokend/key-check/v1")
         let stored = try pool.write { db -> String? in
-            if let existing = try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'key_check'") {
+            if let existing = try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM settings WHERE key = 'key_check'")) {
                 return existing
             }
-            try db.execute(sql: "INSERT INTO settings (key, value) VALUES ('key_check', ?)", arguments: [check])
+            try db.cachedStatement(sql: "INSERT INTO settings (key, value) VALUES ('key_check', ?)").execute(arguments: [check])
             return check
         }
         guard stored == check else {
@@ -70,12 +78,12 @@ public final class TokenStore: Sendable {
     /// Test hook: caps the database size (`PRAGMA max_page_count`) on the writer connection to simulate a full
     /// disk; raise it again to simulate space returning.
     public func setMaxPageCount(_ pages: Int) throws {
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = \(pages)") }
+        try pool.writeWithoutTransaction { db in try db.cachedStatement(sql: "PRAGMA max_page_count = \(pages)").execute() }
     }
 
     /// Current number of pages in the file (for the disk-full tests).
     public func pageCount() throws -> Int {
-        try pool.read { db in try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0 }
+        try pool.read { db in try Int.fetchOne(db.cachedStatement(sql: "PRAGMA page_count")) ?? 0 }
     }
 
     /// Identifiers of the migrations applied to the file.
@@ -86,8 +94,8 @@ public final class TokenStore: Sendable {
     /// `PRAGMA integrity_check` (plus foreign keys); an empty array means the file is sound.
     public func integrityCheck() throws -> [String] {
         try pool.read { db in
-            var problems = try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
-            let orphans = try Row.fetchAll(db, sql: "PRAGMA foreign_key_check")
+            var problems = try String.fetchAll(db.cachedStatement(sql: "PRAGMA integrity_check")).filter { $0 != "ok" }
+            let orphans = try Row.fetchAll(db.cachedStatement(sql: "PRAGMA foreign_key_check"))
             problems += orphans.map { "foreign key violation in \($0[0] as String? ?? "?")" }
             return problems
         }
@@ -129,8 +137,8 @@ public final class TokenStore: Sendable {
     public func probeWritable() async -> Bool {
         do {
             try await write { db in
-                try db.execute(sql: "INSERT INTO settings (key, value) VALUES ('healthz-probe', zeroblob(16384))")
-                try db.execute(sql: "DELETE FROM settings WHERE key = 'healthz-probe'")
+                try db.cachedStatement(sql: "INSERT INTO settings (key, value) VALUES ('healthz-probe', zeroblob(16384))").execute()
+                try db.cachedStatement(sql: "DELETE FROM settings WHERE key = 'healthz-probe'").execute()
             }
             return true
         } catch {
@@ -154,4 +162,10 @@ extension StoreError {
         }
         return error
     }
+}
+
+/// Lets the registration queue reach its store without a reference cycle. Written once in `TokenStore.init`,
+/// before the store is shared, then only read.
+final class WeakStoreBox: @unchecked Sendable {
+    weak var store: TokenStore?
 }

@@ -17,9 +17,12 @@ import TokendCore
         #expect(!Identifier.isValid(id, prefix: "job_"))
         var rng = FixedRNG(value: 0)
         #expect(Identifier.make(prefix: "job_", now: Date(timeIntervalSince1970: 0), using: &rng) == "job_" + String(repeating: "0", count: 26))
-        var ones = FixedRNG(value: 31)
+        // The random part takes 5 bits per character from two 64-bit draws (12 + 4 characters).
+        var ones = FixedRNG(value: .max)
         let deterministic = Identifier.make(prefix: "x_", now: Date(unixMillis: 1), using: &ones)
         #expect(deterministic == "x_0000000001" + String(repeating: "Z", count: 16))
+        var low = FixedRNG(value: 31)
+        #expect(Identifier.make(prefix: "x_", now: Date(unixMillis: 1), using: &low) == "x_0000000001Z00000000000Z000")
     }
 
     @Test func validity() {
