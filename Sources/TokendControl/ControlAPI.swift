@@ -123,7 +123,8 @@ public struct ControlAPI: Sendable {
         }
         SlowClientGuard.requestRead(on: context.channel)
         let bytes = Array(buffer.readableBytesView)
-        if bytes.allSatisfy({ [0x20, 0x0A, 0x0D, 0x09].contains($0) }) {
+        // Only an empty body is "no body"; whitespace alone is not JSON (400 like any malformed body).
+        if bytes.isEmpty {
             if optional { return nil }
             throw APIError.badRequest("a JSON body is required")
         }

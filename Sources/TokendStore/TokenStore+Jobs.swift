@@ -31,7 +31,8 @@ extension TokenStore {
         let filterText = String(describing: filter)
         let live = liveFilter
         return try await write { db in
-            let (conditions, arguments) = Self.sqlConditions(live)
+            // No live state asked for: nothing can match, and the filter's other arguments have no placeholders.
+            let (conditions, arguments) = live.states.isEmpty ? ([], []) : Self.sqlConditions(live)
             let whereClause = live.states.isEmpty ? "WHERE 0" : "WHERE " + conditions.joined(separator: " AND ")
             let matched = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM tokens \(whereClause)"), arguments: arguments) ?? 0
             if let expectedCount, expectedCount != matched {

@@ -5,6 +5,47 @@ import TokendControl
 import TokendCore
 
 @Suite struct BulkAndAuditTests {
+    /// Regression (found by schemathesis): a run whose filter names only terminal states and also another field
+    /// matches nothing live; the store dropped the conditions ("WHERE 0") but kept their arguments, and SQLite's
+    /// "wrong number of statement arguments" came back as a 500.
+    @Test func bulkRunWithOnlyTerminalStatesAndOtherFieldsMatchesNothing() async throws {
+        let harness = try Harness()
+        try await harness.test { client in
+            _ = try await client.register(token: "t1", extra: #","owner":"bob""#)
+            let op = Harness.operatorUID
+            for body in [
+                #"{"filter":{"owner":"bob","state":["forgotten"]}}"#,
+                #"{"filter":{"account":"acme","expires_before":"2000-01-01T00:00:00Z","state":"revoked"},"confirm":0}"#,
+                #"{"filter":{"owner":"bob","labels":{"a":"b"},"state":["failed","already_revoked"]},"dry_run":true}"#,
+            ] {
+                let answer = try await client.call(.post, "/v1/revocations", uid: op, body: body)
+                #expect(answer.status == .accepted || answer.status == .ok, "\(body): \(answer.status) \(answer.text)")
+                #expect(answer["matched"]?.intValue == 0, "\(body)")
+            }
+        }
+    }
+
+    /// Regression (found by schemathesis): a whitespace-only body on an endpoint whose body is optional was taken
+    /// as "no body" and accepted; it is not JSON, so it is a 400 like any other malformed body.
+    @Test func whitespaceBodyIsMalformedEvenWhereTheBodyIsOptional() async throws {
+        let harness = try Harness()
+        try await harness.test { client in
+            let id = try await client.register(token: "ws")
+            for (uri, uid) in [
+                ("/v1/hold", UInt32(0)), ("/v1/resume", 0), ("/v1/sweep", Harness.operatorUID),
+                ("/v1/tokens/\(id)/revoke", Harness.clientUID),
+            ] {
+                for body in [" ", "\n", " \r\n\t"] {
+                    let answer = try await client.call(.post, uri, uid: uid, body: body)
+                    #expect(answer.status == .badRequest, "\(uri) \(body.debugDescription): \(answer.status)")
+                    #expect(answer.errorCode == "bad_request")
+                }
+                let empty = try await client.call(.post, uri, uid: uid)
+                #expect(empty.status.code < 300, "\(uri) without a body: \(empty.status)")
+            }
+        }
+    }
+
     @Test func bulkDryRunConfirmAndJob() async throws {
         let harness = try Harness(confirmAbove: 2)
         try await harness.test { client in
