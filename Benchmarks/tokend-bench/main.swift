@@ -29,6 +29,21 @@ func benchmark() async throws {
         daemon.stop()
         return
     }
+    if CommandLine.arguments.contains("list") {
+        let sandbox = try DaemonBenchmark.Sandbox("list")
+        defer { Scratch.remove(sandbox.root) }
+        let store = try sandbox.openStore()
+        let far = Date().addingTimeInterval(30 * 86_400)
+        try await EngineBenchmark.populate(store, fake: nil, count: 100_000, prefix: "l", owner: { "owner-\($0 % 1_000)" }) { i in
+            far.addingTimeInterval(Double(i % 86_400))
+        }
+        try store.checkpoint()
+        let daemon = try await DaemonBenchmark.Daemon(sandbox, binary: tokend)
+        let list = try await DaemonBenchmark.listByOwner(socket: sandbox.socket, seconds: 8, owners: 1_000)
+        line("list by owner (100 rows), 100000 tokens", "\(f(list.perSecond, 0))/s, p50 \(f(list.p50 * 1000, 2)) ms, p99 \(f(list.p99 * 1000, 2)) ms")
+        daemon.stop()
+        return
+    }
     if CommandLine.arguments.contains("e2e") {
         let fake = try await FakeProviderServer.start(FakeProviderOptions(recordCalls: false))
         let e2e = try await EngineBenchmark.endToEnd(fake: fake, count: 30_000)

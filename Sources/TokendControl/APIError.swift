@@ -86,10 +86,10 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
 /// Builds JSON responses.
 enum JSONResponse {
     static func make(_ status: HTTPResponse.Status, _ body: JSON) -> Response {
-        var text = body.serialized
-        text += "\n"
+        var bytes = body.bytes
+        bytes.append(UInt8(ascii: "\n"))
         return Response(
             status: status, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }

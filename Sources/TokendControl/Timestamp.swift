@@ -23,7 +23,33 @@ public enum Timestamp {
         let minute = msOfDay / 60_000 % 60
         let second = msOfDay / 1_000 % 60
         let ms = msOfDay % 1_000
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)).\(pad(ms, 3))Z"
+        // Digits straight into a 24-byte buffer: interpolation with padding cost more than the query.
+        var out = [UInt8](repeating: 0, count: 24)
+        func put(_ value: Int64, _ width: Int, at offset: Int) {
+            var value = value
+            for position in stride(from: offset + width - 1, through: offset, by: -1) {
+                out[position] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            }
+        }
+        guard (0...9_999).contains(year) else {
+            return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)).\(pad(ms, 3))Z"
+        }
+        put(year, 4, at: 0)
+        out[4] = UInt8(ascii: "-")
+        put(month, 2, at: 5)
+        out[7] = UInt8(ascii: "-")
+        put(day, 2, at: 8)
+        out[10] = UInt8(ascii: "T")
+        put(hour, 2, at: 11)
+        out[13] = UInt8(ascii: ":")
+        put(minute, 2, at: 14)
+        out[16] = UInt8(ascii: ":")
+        put(second, 2, at: 17)
+        out[19] = UInt8(ascii: ".")
+        put(ms, 3, at: 20)
+        out[23] = UInt8(ascii: "Z")
+        return String(decoding: out, as: UTF8.self)
     }
 
     private static func pad(_ value: Int64, _ width: Int) -> String {
