@@ -92,4 +92,11 @@ enum JSONResponse {
             status: status, headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
+
+    /// A response whose JSON body is already serialized (ending in a newline).
+    static func make(_ status: HTTPResponse.Status, bytes: [UInt8]) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
 }

@@ -126,12 +126,18 @@ extension ControlAPI {
         try query.finish()
         if !caller.seesAllTokens { filter.registeredByUID = caller.uid }
         let page = try await store.list(filter, limit: limit, after: cursor)
-        return JSONResponse.make(
-            .ok,
-            .object([
-                "tokens": .array(page.tokens.map(\.json)),
-                "next_cursor": .optional(page.nextCursor?.encoded),
-            ]))
+        // Written directly as bytes: the same document as `{"tokens": [record.json…], "next_cursor": …}`.
+        var out: [UInt8] = []
+        out.reserveCapacity(page.tokens.count * 700 + 64)
+        out.append(contentsOf: #"{"tokens":["#.utf8)
+        for (index, record) in page.tokens.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            record.writeJSON(into: &out)
+        }
+        out.append(contentsOf: #"],"next_cursor":"#.utf8)
+        JSON.optional(page.nextCursor?.encoded).write(into: &out)
+        out.append(contentsOf: "}\n".utf8)
+        return JSONResponse.make(.ok, bytes: out)
     }
 
     /// `GET /v1/tokens/{id}` (client).

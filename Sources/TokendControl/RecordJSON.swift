@@ -33,6 +33,41 @@ extension TokenRecord {
         ]
     }
 
+    /// Writes the same object as ``json`` straight into bytes (listings: no intermediate tree per record).
+    func writeJSON(into out: inout [UInt8]) {
+        func key(_ name: StaticString) {
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        }
+        func string(_ value: String?) {
+            if let value { JSON.writeString(value, into: &out) } else { out.append(contentsOf: "null".utf8) }
+        }
+        func date(_ value: Date?) { string(value.map(Timestamp.format)) }
+        func comma() { out.append(UInt8(ascii: ",")) }
+        out.append(UInt8(ascii: "{"))
+        key("id"); string(id); comma()
+        key("provider"); string(provider.rawValue); comma()
+        key("account"); string(account); comma()
+        key("owner"); string(owner); comma()
+        key("labels")
+        JSON.object(labels.sorted { $0.key < $1.key }.map { JSON.Member($0.key, .string($0.value)) }).write(into: &out)
+        comma()
+        key("state"); string(state.rawValue); comma()
+        key("fingerprint"); string(fingerprint); comma()
+        key("issued_at"); date(issuedAt); comma()
+        key("expires_at"); date(expiresAt); comma()
+        key("last_renewed_at"); date(lastRenewedAt); comma()
+        key("registered_by_uid"); out.append(contentsOf: String(registeredByUID).utf8); comma()
+        key("attempts"); out.append(contentsOf: String(attempts).utf8); comma()
+        key("next_attempt_at"); date(nextAttemptAt); comma()
+        key("last_error"); string(lastError); comma()
+        key("revoked_at"); date(revokedAt); comma()
+        key("revocation_reason"); string(revocationReason?.rawValue); comma()
+        key("revocation_note"); string(revocationNote)
+        out.append(UInt8(ascii: "}"))
+    }
+
     /// The record plus `warnings` (register, renew, revoke answers).
     func json(warnings: [Warning]) -> JSON {
         .object(jsonMembers + [.init("warnings", .array(warnings.map(\.json)))])

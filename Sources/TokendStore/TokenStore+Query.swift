@@ -57,13 +57,24 @@ extension TokenStore {
             }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             _ = arguments.append(contentsOf: [limit + 1])
-            let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT \(Self.recordColumns) FROM tokens \(whereClause) ORDER BY expires_at, id LIMIT ?"), arguments: arguments)
-            var tokens = rows.prefix(limit).map(Self.record)
+            // A cursor decodes each row in place (fetchAll would copy every row first).
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(sql: "SELECT \(Self.recordColumns) FROM tokens \(whereClause) ORDER BY expires_at, id LIMIT ?"),
+                arguments: arguments)
+            var tokens: [TokenRecord] = []
+            tokens.reserveCapacity(min(limit, 1_000))
+            var more = false
+            while let row = try rows.next() {
+                if tokens.count == limit {
+                    more = true
+                    break
+                }
+                tokens.append(Self.record(row))
+            }
             var next: TokenCursor?
-            if rows.count > limit, let last = tokens.last {
+            if more, let last = tokens.last {
                 next = TokenCursor(expiresAtMillis: last.expiresAt.unixMillis, id: last.id)
             }
-            tokens = Array(tokens)
             return TokenPage(tokens: tokens, nextCursor: next)
         }
     }
