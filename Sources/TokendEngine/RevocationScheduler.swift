@@ -95,13 +95,11 @@ public final class RevocationScheduler: Service, RevocationControl {
         var pause = Duration.milliseconds(10)
         while true {
             let record = try await store.token(id: id)
-            guard let record, !record.state.isTerminal else {
-                if ContinuousClock.now >= deadline { return record }
-                try await Task.sleep(for: min(pause, deadline - ContinuousClock.now))
-                pause = min(pause * 2, .milliseconds(200))
-                continue
-            }
-            return record
+            if let record, record.state.isTerminal { return record }
+            let now = ContinuousClock.now
+            if record == nil || now >= deadline { return record }
+            try await Task.sleep(for: min(pause, deadline - now))
+            pause = min(pause * 2, .milliseconds(200))
         }
     }
 

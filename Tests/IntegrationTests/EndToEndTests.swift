@@ -43,6 +43,32 @@ struct EndToEndTests {
         try await fake.shutdown()
     }
 
+    /// `revoke` with `wait: true` answers with the final outcome (200), not the queued state.
+    @Test func revokeWithWaitAnswersTheOutcome() async throws {
+        let fake = try await FakeProviderServer.start()
+        let sandbox = try DaemonSandbox()
+        defer { sandbox.remove() }
+        try sandbox.writeConfig(fake: fake)
+        let daemon = try await DaemonProcess(sandbox: sandbox)
+        fake.issue("wait-token")
+        fake.setDelay(.milliseconds(300))
+        let created = try await daemon.client.request(
+            "POST", "/v1/tokens", json: Data(#"{"provider":"fogbugz","account":"fb","token":"wait-token","ttl_seconds":3600}"#.utf8))
+        let id = try #require(created.object["id"] as? String)
+        let revoked = try await daemon.client.request(
+            "POST", "/v1/tokens/\(id)/revoke", json: Data(#"{"wait":true,"reason":"leaving"}"#.utf8))
+        #expect(revoked.status == 200)
+        #expect(revoked.object["state"] as? String == "revoked")
+        #expect(revoked.object["revocation_reason"] as? String == "requested")
+        #expect(revoked.object["revocation_note"] as? String == "leaving")
+        #expect(fake.logoffCount(of: "wait-token") == 1)
+        // Without wait the answer is 202 at once; a second revoke of a revoked token is 200 (idempotent).
+        let again = try await daemon.client.request("POST", "/v1/tokens/\(id)/revoke")
+        #expect(again.status == 200)
+        #expect(await daemon.stop() == 0)
+        try await fake.shutdown()
+    }
+
     @Test func badConfigExits78AndNamesFileLineAndKey() throws {
         let sandbox = try DaemonSandbox()
         defer { sandbox.remove() }

@@ -226,3 +226,25 @@ struct RetentionTests {
         #expect(pruned.first?.reason?.contains("removed 4 ") == true)
     }
 }
+
+@Suite("waitForTerminal")
+struct WaitForTerminalTests {
+    @Test func waitsForTheOutcomeAndTimesOut() async throws {
+        let harness = try EngineHarness()
+        defer { harness.cleanup() }
+        harness.performer.set(.delay(.milliseconds(200)), for: "fb")
+        let record = try await harness.register("wait-1", expiresIn: .seconds(3600))
+        let scheduler = harness.scheduler()
+        try await withRunning(scheduler) {
+            // Not requested yet: nothing happens, so the wait ends at its timeout with the token still active.
+            let started = ContinuousClock.now
+            let early = try await scheduler.waitForTerminal(id: record.id, timeout: .milliseconds(150))
+            #expect(early?.state == .active)
+            #expect(ContinuousClock.now - started >= .milliseconds(150))
+            _ = try await harness.store.requestRevoke(id: record.id, reason: .requested, note: nil, actor: .system("test"))
+            scheduler.wake()
+            let final = try await scheduler.waitForTerminal(id: record.id, timeout: .seconds(5))
+            #expect(final?.state == .revoked)
+        }
+    }
+}
