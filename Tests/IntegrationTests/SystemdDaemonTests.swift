@@ -97,7 +97,7 @@ struct SystemdDaemonTests {
         try sandbox.writeConfig(fake: fake, extra: "\n[limits]\nmax_live_per_owner = 2\n")
         daemon.signal(SIGHUP)
         let applied = try await eventually(timeout: .seconds(5)) { try await register("r3") == 429 }
-        #expect(applied)
+        #expect(applied, "reload not applied; daemon log:\n\(daemon.logText)")
         #expect(receiver.count("RELOADING=1") >= 1)
 
         try "[daemon]\nbogus = true\n".write(to: sandbox.config, atomically: true, encoding: .utf8)
