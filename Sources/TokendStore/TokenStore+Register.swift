@@ -54,11 +54,11 @@ extension TokenStore {
         -> Registration
     {
         let prepared = try prepare(token)
-        return try await registrations.submit(RegistrationQueue.Item(token: prepared, actor: actor, limits: limits)).get()
+        return try await registrations.submit(QueuedRegistration(token: prepared, actor: actor, limits: limits)).get()
     }
 
-    /// Writes one group of queued registrations in one transaction (called by ``RegistrationQueue``).
-    func commitRegistrations(_ items: [RegistrationQueue.Item]) async -> [Result<Registration, any Error>] {
+    /// Writes one group of queued registrations in one transaction (the commit of ``registrations``).
+    func commitRegistrations(_ items: [QueuedRegistration]) async -> [Result<Registration, any Error>] {
         let now = clock.now()
         do {
             // A cap is the item's own answer; any other failure aborts the whole group (rolled back, every
@@ -95,6 +95,13 @@ extension TokenStore {
                 }
             }
         }
+    }
+
+    /// A single registration waiting for its group commit.
+    struct QueuedRegistration: Sendable {
+        var token: PreparedToken
+        var actor: Actor
+        var limits: LiveLimits
     }
 
     struct PreparedToken: Sendable {

@@ -19,7 +19,7 @@ public final class TokenStore: Sendable {
     /// Path of the database file.
     public let path: String
     /// Group commit of single registrations (see ``register(_:actor:limits:)``).
-    let registrations: RegistrationQueue
+    let registrations: GroupCommit<QueuedRegistration, Result<Registration, any Error>>
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     public init(path: String, sealer: Sealer, clock: any WallClock = SystemClock(), logger: Logger? = nil) throws {
@@ -28,7 +28,7 @@ public final class TokenStore: Sendable {
         self.clock = clock
         self.logger = logger ?? Logger(label: "tokend.store")
         let box = WeakStoreBox()
-        self.registrations = RegistrationQueue { items in
+        self.registrations = GroupCommit(maxGroup: 256) { items in
             guard let store = box.store else { return items.map { _ in .failure(StoreError.unavailable("store closed")) } }
             return await store.commitRegistrations(items)
         }
