@@ -42,11 +42,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // sqlite3_config before first use (variadic C: not callable from Swift).
+        .target(name: "CSQLiteTuning", linkerSettings: [.linkedLibrary("sqlite3")]),
+
         // SQLite (system libsqlite3 through GRDB): tokens, audit, CAS transitions, sealing.
         .target(
             name: "TokendStore",
             dependencies: [
-                "TokendCore",
+                "TokendCore", "CSQLiteTuning",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

@@ -76,6 +76,15 @@ enum DaemonBenchmark {
             let kb = Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
             return kb / 1024
         }
+        /// CPU seconds (user + system) the daemon has used so far, from /proc/PID/stat.
+        var cpuSeconds: Double {
+            let text = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8)) ?? ""
+            // Fields after the parenthesised command name; utime and stime are the 12th and 13th of those.
+            guard let close = text.lastIndex(of: ")") else { return 0 }
+            let fields = text[text.index(after: close)...].split(separator: " ")
+            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+            return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        }
         func stop() {
             kill(process.processIdentifier, SIGTERM)
             process.waitUntilExit()

@@ -10,7 +10,7 @@ import TokendStore
 
 /// End-to-end revocations/s next to the fake provider's raw capacity, and expiry lateness.
 enum EngineBenchmark {
-    static let concurrency = 32
+    static let concurrency = Int(ProcessInfo.processInfo.environment["BENCH_CONC"] ?? "32")!
 
     static func account(_ fake: FakeProviderServer, name: String = "fb") -> Configuration.Account {
         Configuration.Account(
@@ -19,7 +19,8 @@ enum EngineBenchmark {
     }
 
     /// Raw capacity: the same HTTP client stack hammering the fake with `concurrency` calls in flight.
-    static func rawCapacity(fake: FakeProviderServer, seconds: Double) async -> Double {
+    static func rawCapacity(fake: FakeProviderServer, seconds: Double) async -> Rate {
+        let cpuStart = processCPUSeconds()
         let clients = ProviderClients(accounts: [account(fake)], logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() })
         let acct = account(fake)
         let done = SharedCounter()
@@ -38,8 +39,11 @@ enum EngineBenchmark {
             }
         }
         let elapsed = (ContinuousClock.now - start).seconds
+        let cpu = processCPUSeconds() - cpuStart
         try? await clients.shutdown()
-        return Double(done.total) / elapsed
+        return Rate(
+            perSecond: Double(done.total) / elapsed, cpuMicros: cpu * 1e6 / Double(done.total),
+            utilisation: cpu / elapsed / Double(ProcessInfo.processInfo.activeProcessorCount))
     }
 
     static func makeStore(_ directory: URL) throws -> TokenStore {
@@ -70,13 +74,13 @@ enum EngineBenchmark {
     static func schedule() -> Configuration.Schedule {
         var schedule = Configuration.Schedule()
         schedule.breakerDueThreshold = 10_000_000
-        schedule.claimBatch = 2_000
+        schedule.claimBatch = Int(ProcessInfo.processInfo.environment["BENCH_CLAIM"] ?? "2000")!
         schedule.sweepInterval = .milliseconds(200)
         return schedule
     }
 
     /// Revokes `count` already-expired tokens and returns revocations per second.
-    static func endToEnd(fake: FakeProviderServer, count: Int) async throws -> Double {
+    static func endToEnd(fake: FakeProviderServer, count: Int) async throws -> Rate {
         let directory = try Scratch.make("e2e")
         defer { Scratch.remove(directory) }
         let store = try makeStore(directory)
@@ -86,6 +90,7 @@ enum EngineBenchmark {
             store: store, performer: clients, accounts: [account(fake)], options: .init(schedule: schedule()),
             logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() })
         let start = ContinuousClock.now
+        let cpuStart = processCPUSeconds()
         let task = Task { try await scheduler.run() }
         while true {
             let counts = try await store.stateCounts().byState
@@ -93,10 +98,13 @@ enum EngineBenchmark {
             try await Task.sleep(for: .milliseconds(20))
         }
         let elapsed = (ContinuousClock.now - start).seconds
+        let cpu = processCPUSeconds() - cpuStart
         task.cancel()
         _ = await task.result
         try? await clients.shutdown()
-        return Double(count) / elapsed
+        return Rate(
+            perSecond: Double(count) / elapsed, cpuMicros: cpu * 1e6 / Double(count),
+            utilisation: cpu / elapsed / Double(ProcessInfo.processInfo.activeProcessorCount))
     }
 
     /// `count` tokens fall due uniformly within `window` seconds; returns lateness p50/p99/max in seconds.
@@ -144,6 +152,24 @@ enum Scratch {
         return url
     }
     static func remove(_ url: URL) { try? FileManager.default.removeItem(at: url) }
+}
+
+/// CPU seconds (user + system) this process has used: with the fake provider, the HTTP client, the engine
+/// and the store in one process, CPU per operation shows where the 2-core ceiling lies.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1_000_000 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// Throughput plus the CPU it cost.
+struct Rate {
+    var perSecond: Double
+    /// CPU microseconds per operation, all threads of this process.
+    var cpuMicros: Double
+    /// Share of all cores busy in this process during the run.
+    var utilisation: Double
 }
 
 enum Stats {

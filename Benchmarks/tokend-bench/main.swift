@@ -14,6 +14,9 @@ LoggingSystem.bootstrap { _ in SwiftLogNoOpLogHandler() }
 
 func line(_ label: String, _ value: String) { print(label.padding(toLength: 52, withPad: " ", startingAt: 0) + value) }
 func f(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
+func describe(_ rate: Rate, _ unit: String) -> String {
+    "\(f(rate.perSecond, 0)) \(unit)/s, \(f(rate.cpuMicros, 0)) µs CPU each, cores \(f(rate.utilisation * 100, 0)) % busy"
+}
 
 func benchmark() async throws {
     print("tokend benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(quick ? "quick" : "full") run, \(Date())")
@@ -24,8 +27,10 @@ func benchmark() async throws {
         defer { Scratch.remove(sandbox.root) }
         let daemon = try await DaemonBenchmark.Daemon(sandbox, binary: tokend)
         print("daemon pid \(daemon.process.processIdentifier)")
+        let cpu = daemon.cpuSeconds
         let single = try await DaemonBenchmark.registerSingle(socket: sandbox.socket, seconds: 10, tag: "p")
-        line("durable registrations, single, 8 connections", "\(f(single.perSecond, 0))/s, p50 \(f(single.p50 * 1000, 2)) ms, p99 \(f(single.p99 * 1000, 2)) ms")
+        let perRequest = (daemon.cpuSeconds - cpu) * 1e6 / (single.perSecond * 10)
+        line("durable registrations, single, 8 connections", "\(f(single.perSecond, 0))/s, p50 \(f(single.p50 * 1000, 2)) ms, p99 \(f(single.p99 * 1000, 2)) ms, daemon \(f(perRequest, 0)) µs CPU each")
         daemon.stop()
         return
     }
@@ -46,8 +51,11 @@ func benchmark() async throws {
     }
     if CommandLine.arguments.contains("e2e") {
         let fake = try await FakeProviderServer.start(FakeProviderOptions(recordCalls: false))
-        let e2e = try await EngineBenchmark.endToEnd(fake: fake, count: 30_000)
-        line("end-to-end revocations", "\(f(e2e, 0)) revocations/s")
+        let count = Int(ProcessInfo.processInfo.environment["BENCH_E2E_COUNT"] ?? "50000") ?? 50_000
+        let raw = await EngineBenchmark.rawCapacity(fake: fake, seconds: 5)
+        let e2e = try await EngineBenchmark.endToEnd(fake: fake, count: count)
+        line("fake provider raw capacity (\(EngineBenchmark.concurrency) in flight)", describe(raw, "calls"))
+        line("end-to-end revocations", describe(e2e, "revocations") + "  (ratio \(f(e2e.perSecond / raw.perSecond, 2)))")
         return
     }
     try await StoreBenchmark.run(count: quick ? 20_000 : 100_000)
@@ -57,8 +65,8 @@ func benchmark() async throws {
     let fake = try await FakeProviderServer.start(FakeProviderOptions(recordCalls: false))
     let raw = await EngineBenchmark.rawCapacity(fake: fake, seconds: quick ? 2 : 5)
     let e2e = try await EngineBenchmark.endToEnd(fake: fake, count: Int(50_000 * scale))
-    line("fake provider raw capacity (32 in flight)", "\(f(raw, 0)) calls/s")
-    line("end-to-end revocations", "\(f(e2e, 0)) revocations/s  (ratio \(f(e2e / raw, 2)) of raw)")
+    line("fake provider raw capacity (\(EngineBenchmark.concurrency) in flight)", describe(raw, "calls"))
+    line("end-to-end revocations", describe(e2e, "revocations") + "  (ratio \(f(e2e.perSecond / raw.perSecond, 2)) of raw)")
     let late = try await EngineBenchmark.lateness(fake: fake, count: Int(100_000 * scale), window: quick ? 5 : 60)
     line("expiry lateness, \(Int(100_000 * scale)) due within \(quick ? 5 : 60) s", "p50 \(f(late.0 * 1000)) ms, p99 \(f(late.1 * 1000)) ms, max \(f(late.2 * 1000)) ms")
     try await fake.shutdown()

@@ -6,11 +6,20 @@ import TokendStore
 
 /// One provider account's private pipeline: a bounded queue of claimed work, its own concurrency limit and
 /// token-bucket rate. A slow or failing account fills only its own lane, never another's.
+///
+/// An attempt has two phases: the provider call, which holds one of the account's `concurrency` slots, and
+/// the durable record of its outcome, which holds one of `recordingLimit` slots. Splitting them lets the next
+/// call start while the last outcome waits for its group commit; bounding the second keeps the number of
+/// provider calls whose outcome is not yet on disk small (and at zero new calls while the store refuses writes).
 final class AccountLane: Sendable {
+    /// The durable record of one finished provider call.
+    typealias Finish = @Sendable () async -> Void
+
     private struct State {
         var account: Configuration.Account
         var queue = FIFO<Claim>()
         var inFlight = 0
+        var recording = 0
         var bucket: TokenBucket
         var stopping = false
         var dispatcherWaiting: CheckedContinuation<Void, Never>?
@@ -27,13 +36,22 @@ final class AccountLane: Sendable {
     var name: String { state.withLock { $0.account.name } }
     var inFlight: Int { state.withLock { $0.inFlight } }
 
+    /// A new call starts only while fewer outcomes than this wait for their commit (calls already in flight may
+    /// add to them), so at most twice the concurrency of attempts are ever unrecorded.
+    private static func recordingLimit(_ account: Configuration.Account) -> Int { account.concurrency }
+
+    private static func canStart(_ state: State) -> Bool {
+        !state.queue.isEmpty && state.inFlight < state.account.concurrency
+            && state.recording < recordingLimit(state.account)
+    }
+
     /// How many more claims the lane accepts now: half a second of work at the configured rate (at most 4,096,
     /// at least four rounds of the concurrency), minus what it already holds. Bounded so memory does not grow
     /// with the backlog.
     var room: Int {
         state.withLock { state in
             let target = max(state.account.concurrency * 4, min(Int(state.account.ratePerSecond / 2), 4_096), 8)
-            return max(0, target - state.queue.count - state.inFlight)
+            return max(0, target - state.queue.count - state.inFlight - state.recording)
         }
     }
 
@@ -75,17 +93,25 @@ final class AccountLane: Sendable {
 
     private func monotonicSeconds() -> Double { (ContinuousClock.now - epoch).seconds }
 
-    /// The lane's dispatcher: takes queued claims, waits for a concurrency slot and a rate permit, and runs
-    /// `perform` for each in a child task. Returns after `stop()` once every started attempt has finished.
-    func run(perform: @escaping @Sendable (Claim, Configuration.Account) async -> Void) async {
+    /// The lane's dispatcher: takes queued claims, waits for a concurrency slot, a recording slot and a rate
+    /// permit, and runs `perform` (the provider call) and then the `Finish` it returns (the durable record) for
+    /// each in a child task. While `gate` is closed (the store refuses writes) no new call starts. Returns after
+    /// `stop()` once every started attempt has been recorded.
+    func run(
+        gate: @escaping @Sendable () -> Bool = { true },
+        perform: @escaping @Sendable (Claim, Configuration.Account) async -> Finish
+    ) async {
         await withDiscardingTaskGroup { group in
             while true {
                 enum Step { case start(Claim, Configuration.Account), waitForWork, waitFor(Double), stop }
                 let now = monotonicSeconds()
                 let cancelled = Task.isCancelled
+                let open = gate()
                 let step = state.withLock { state -> Step in
                     if state.stopping || cancelled { return .stop }
-                    guard !state.queue.isEmpty, state.inFlight < state.account.concurrency else { return .waitForWork }
+                    guard Self.canStart(state) else { return .waitForWork }
+                    // Polled: whatever reopens the store does not know about lanes.
+                    guard open else { return .waitFor(0.05) }
                     if let wait = state.bucket.take(now: now) { return .waitFor(wait) }
                     state.inFlight += 1
                     return .start(state.queue.removeFirst(), state.account)
@@ -98,9 +124,7 @@ final class AccountLane: Sendable {
                 case .waitForWork:
                     await withCheckedContinuation { continuation in
                         let resumeNow = state.withLock { state -> Bool in
-                            if state.stopping
-                                || (!state.queue.isEmpty && state.inFlight < state.account.concurrency)
-                            {
+                            if state.stopping || Self.canStart(state) {
                                 return true
                             }
                             state.dispatcherWaiting = continuation
@@ -110,16 +134,26 @@ final class AccountLane: Sendable {
                     }
                 case .start(let claim, let account):
                     group.addTask {
-                        await perform(claim, account)
-                        let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+                        let finish = await perform(claim, account)
+                        self.release { state in
                             state.inFlight -= 1
-                            defer { state.dispatcherWaiting = nil }
-                            return state.dispatcherWaiting
+                            state.recording += 1
                         }
-                        waiter?.resume()
+                        await finish()
+                        self.release { $0.recording -= 1 }
                     }
                 }
             }
         }
+    }
+
+    /// Updates the slot counts and wakes the dispatcher if it waits.
+    private func release(_ change: (inout State) -> Void) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            change(&state)
+            defer { state.dispatcherWaiting = nil }
+            return state.dispatcherWaiting
+        }
+        waiter?.resume()
     }
 }

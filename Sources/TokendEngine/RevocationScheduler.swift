@@ -52,6 +52,8 @@ public final class RevocationScheduler: Service, RevocationControl {
     private let onLoop: @Sendable () -> Void
     private let recorder: OutcomeRecorder
     private let writable = AtomicFlag(true)
+    /// False while outcomes cannot be committed: lanes start no provider call whose outcome could not be recorded.
+    private let recording = AtomicFlag(true)
 
     /// - Parameter onLoop: called at each pass of the loop (the systemd watchdog heartbeat hangs here, so a stuck
     ///   scheduler stops the pings).
@@ -69,9 +71,10 @@ public final class RevocationScheduler: Service, RevocationControl {
         var initial = State(options: options)
         for account in accounts { initial.health[account.name] = HealthTracker(provider: account.provider) }
         self.state = Mutex(initial)
-        let writable = self.writable
+        let writable = self.writable, recording = self.recording
         self.recorder = OutcomeRecorder(store: store, logger: logger) { unavailable in
             writable.set(!unavailable)
+            recording.set(!unavailable)
         }
     }
 
@@ -153,7 +156,11 @@ public final class RevocationScheduler: Service, RevocationControl {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 for lane in lanes {
-                    group.addTask { await lane.run { claim, account in await self.perform(claim, account, lane) } }
+                    group.addTask {
+                        await lane.run(gate: { self.recording.isSet }) { claim, account in
+                            await self.perform(claim, account, lane)
+                        }
+                    }
                 }
                 if let retain = options.auditRetain {
                     group.addTask { await self.retention(retain: retain) }
@@ -257,14 +264,24 @@ public final class RevocationScheduler: Service, RevocationControl {
         return min(.milliseconds(millis), options.schedule.sweepInterval)
     }
 
-    private func perform(_ claim: Claim, _ account: Configuration.Account, _ lane: AccountLane) async {
-        defer { if lane.room > 0 { signal.signal() } }
+    /// The provider call for `claim`; returns the durable record of its outcome, which the lane runs after
+    /// giving the call's concurrency slot back.
+    private func perform(_ claim: Claim, _ account: Configuration.Account, _ lane: AccountLane) async
+        -> AccountLane.Finish
+    {
         if Task.isCancelled || state.withLock({ $0.hold.held || $0.shuttingDown }) {
             // Hold entered after the claim: no provider call; the token waits as `revoking`.
             try? await store.release([claim])
-            return
+            if lane.room > 0 { signal.signal() }
+            return {}
         }
         let result = await performer.logoff(account: account, token: claim.token)
+        return { await self.finish(claim, result, lane) }
+    }
+
+    /// Commits one attempt (audit `attempt` plus the outcome's transition), then metrics and the log line.
+    private func finish(_ claim: Claim, _ result: AttemptResult, _ lane: AccountLane) async {
+        defer { if lane.room > 0 { signal.signal() } }
         let options = state.withLock { $0.options }
         let decision = options.schedule.retryPolicy.decide(
             outcome: result.outcome, attempt: claim.attempts + 1, now: clock.now(), jitter: options.jitter())

@@ -39,28 +39,39 @@ extension TokenStore {
         try await read { db in try Self.fetchRecord(db, id: id) }
     }
 
-    /// Tokens whose fingerprint matches `rawToken` (one per account at most).
+    /// Tokens whose fingerprint matches `rawToken` (one per account at most). The account list (from the
+    /// small `state_counts` table) lets the `(account, fingerprint)` unique index answer instead of a scan.
     public func lookup(rawToken: String) async throws -> [TokenRecord] {
         let fingerprint = sealer.fingerprint(rawToken)
         return try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT \(Self.recordColumns) FROM tokens WHERE fingerprint = ? ORDER BY id"), arguments: [fingerprint]).map(Self.record)
+            try Row.fetchAll(db.cachedStatement(sql: Self.lookupSQL), arguments: [fingerprint]).map(Self.record)
         }
+    }
+
+    static let lookupSQL =
+        "SELECT \(recordColumns) FROM tokens WHERE account IN (SELECT DISTINCT account FROM state_counts) AND fingerprint = ? ORDER BY id"
+
+    /// The page query of ``list(_:limit:after:)`` and its arguments (the page size is the last one).
+    static func listQuery(_ filter: TokenFilter, limit: Int, after cursor: TokenCursor?) -> (String, StatementArguments) {
+        var (conditions, arguments) = sqlConditions(filter)
+        if let cursor {
+            conditions.append("(expires_at > ? OR (expires_at = ? AND id > ?))")
+            _ = arguments.append(contentsOf: [cursor.expiresAtMillis, cursor.expiresAtMillis, cursor.id])
+        }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        _ = arguments.append(contentsOf: [limit + 1])
+        // Without ANALYZE statistics SQLite may prefer the account index; an owner is almost always the more
+        // selective filter (a handful of tokens against a whole account).
+        let index = filter.owner != nil ? "INDEXED BY tokens_owner" : ""
+        return ("SELECT \(recordColumns) FROM tokens \(index) \(whereClause) ORDER BY expires_at, id LIMIT ?", arguments)
     }
 
     /// A page of tokens matching `filter`, ordered by `(expires_at, id)`.
     public func list(_ filter: TokenFilter, limit: Int, after cursor: TokenCursor? = nil) async throws -> TokenPage {
         try await read { db in
-            var (conditions, arguments) = Self.sqlConditions(filter)
-            if let cursor {
-                conditions.append("(expires_at > ? OR (expires_at = ? AND id > ?))")
-                _ = arguments.append(contentsOf: [cursor.expiresAtMillis, cursor.expiresAtMillis, cursor.id])
-            }
-            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            _ = arguments.append(contentsOf: [limit + 1])
+            let (sql, arguments) = Self.listQuery(filter, limit: limit, after: cursor)
             // A cursor decodes each row in place (fetchAll would copy every row first).
-            let rows = try Row.fetchCursor(
-                db.cachedStatement(sql: "SELECT \(Self.recordColumns) FROM tokens \(whereClause) ORDER BY expires_at, id LIMIT ?"),
-                arguments: arguments)
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
             var tokens: [TokenRecord] = []
             tokens.reserveCapacity(min(limit, 1_000))
             var more = false

@@ -1,3 +1,4 @@
+import CSQLiteTuning
 import Foundation
 import GRDB
 import Logging
@@ -23,6 +24,7 @@ public final class TokenStore: Sendable {
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     public init(path: String, sealer: Sealer, clock: any WallClock = SystemClock(), logger: Logger? = nil) throws {
+        _ = Self.sqliteConfigured
         self.path = path
         self.sealer = sealer
         self.clock = clock
@@ -44,6 +46,9 @@ public final class TokenStore: Sendable {
         configuration.prepareDatabase { db in
             try db.cachedStatement(sql: "PRAGMA synchronous = NORMAL").execute()
             try db.cachedStatement(sql: "PRAGMA secure_delete = ON").execute()
+            // Checkpoints run on their own connection (see Checkpointer); this is the backstop.
+            try db.cachedStatement(sql: "PRAGMA wal_autocheckpoint = \(Checkpointer.backstopPages)").execute()
+            try db.cachedStatement(sql: "PRAGMA journal_size_limit = 67108864").execute()
         }
         // The database and its -wal/-shm files hold sealed tokens and the audit: owner-only.
         let oldMask = umask(0o077)
@@ -56,7 +61,19 @@ public final class TokenStore: Sendable {
         }
         box.store = self
         try verifyKey()
+        let checkpointer: Checkpointer
+        do {
+            checkpointer = try Checkpointer(path: path)
+        } catch {
+            throw StoreError.map(error)
+        }
+        Task.detached { [box] in
+            await checkpointer.run { box.store != nil }
+        }
     }
+
+    /// Applied once, before the first connection opens.
+    private static let sqliteConfigured: Int32 = tokend_sqlite_configure()
 
     /// Refuses a master key other than the one the database was created with: opening with the wrong key
     /// would otherwise quarantine every row at its first due time.

@@ -32,11 +32,6 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let startedAt = Date()
-        // A parent can leave signals blocked (the mask survives exec): the signals this daemon acts on must reach it.
-        var handled = sigset_t()
-        sigemptyset(&handled)
-        for number in [SIGHUP, SIGUSR1, SIGUSR2, SIGTERM, SIGINT] { sigaddset(&handled, number) }
-        sigprocmask(SIG_UNBLOCK, &handled, nil)
         let configuration = try ConfigFile.load(options.config)
         JournalLogHandler.bootstrap(logLevel: Logger.Level(rawValue: logLevel) ?? .info)
         let logger = Logger(label: "tokend")

@@ -1,7 +1,24 @@
 import ArgumentParser
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Process entry point: fixes the signal mask, then runs the command line.
+@main
+enum TokendMain {
+    static func main() async {
+        // A parent can leave signals blocked (the mask survives exec): the signals this daemon acts on must reach
+        // it. Done first, on the main thread, so that every thread started later inherits the unblocked mask.
+        var handled = sigset_t()
+        sigemptyset(&handled)
+        for number in [SIGHUP, SIGUSR1, SIGUSR2, SIGTERM, SIGINT] { sigaddset(&handled, number) }
+        pthread_sigmask(SIG_UNBLOCK, &handled, nil)
+        await Tokend.main()
+    }
+}
 
 /// `tokend`: custody and revocation of FogBugz and Box session tokens.
-@main
 struct Tokend: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokend",

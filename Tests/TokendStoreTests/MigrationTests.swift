@@ -61,17 +61,28 @@ import TokendCore
         #expect(actions == [.revoked, .attempt, .revokeRequested, .registered])
     }
 
-    @Test func currentSchemaIsExactlyTheFrozenV1() async throws {
-        // While the schema has one migration, the frozen copy must match it statement for statement.
-        let h = try StoreHarness()
-        defer { h.cleanup() }
+    @Test func migrationOneIsExactlyTheFrozenV1() async throws {
+        // Migration 1 as the code has it today must still create what shipped, statement for statement.
+        let schemaSQL = "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'grdb_%' ORDER BY name"
         let frozen = try DatabaseQueue()
         try V1Schema.migrator.migrate(frozen)
-        let schemaSQL = "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'grdb_%' ORDER BY name"
         let expected = try frozen.readSync { db in try Row.fetchAll(db, sql: schemaSQL) }
-        let current = try h.rawQueue().readSync { db in try Row.fetchAll(db, sql: schemaSQL) }
-        if Schema.migrator.migrations.count == 1 {
-            #expect(current == expected)
+        let current = try DatabaseQueue()
+        try Schema.migrator.migrate(current, upTo: V1Schema.identifier)
+        let actual = try current.readSync { db in try Row.fetchAll(db, sql: schemaSQL) }
+        #expect(actual == expected)
+        #expect(!expected.isEmpty)
+    }
+
+    @Test func migrationTwoReplacesTheListIndexes() async throws {
+        let h = try StoreHarness()
+        defer { h.cleanup() }
+        let indexes = try h.rawQueue().readSync { db in
+            try String.fetchSet(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index'")
         }
+        #expect(indexes.contains("tokens_account"))
+        #expect(!indexes.contains("tokens_provider_account"))
+        #expect(!indexes.contains("audit_at"))
+        #expect(try h.store.appliedMigrations() == ["v1-tokens-audit", "v2-list-indexes"])
     }
 }
