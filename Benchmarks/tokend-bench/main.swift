@@ -49,6 +49,45 @@ func benchmark() async throws {
         daemon.stop()
         return
     }
+    if CommandLine.arguments.contains("loaded") {
+        // The control-API figures at 1M tokens only. BENCH_TEMPLATE=DIR keeps the populated store (database and
+        // key) there and reuses it on later runs, so that experiments skip the 100-second population.
+        let sandbox = try DaemonBenchmark.Sandbox("loaded")
+        defer { Scratch.remove(sandbox.root) }
+        let fm = FileManager.default
+        let template = ProcessInfo.processInfo.environment["BENCH_TEMPLATE"]
+        if let template, fm.fileExists(atPath: template + "/tokend.sqlite3") {
+            for name in ["tokend.sqlite3", "master.key"] {
+                try? fm.removeItem(atPath: sandbox.root.path + "/" + name)
+                try fm.copyItem(atPath: template + "/" + name, toPath: sandbox.root.path + "/" + name)
+            }
+        } else {
+            let store = try sandbox.openStore()
+            let far = Date().addingTimeInterval(30 * 86_400)
+            try await EngineBenchmark.populate(store, fake: nil, count: 1_000_000, prefix: "big", owner: { "owner-\($0 % 10_000)" }) { i in
+                far.addingTimeInterval(Double(i % 86_400))
+            }
+            try store.checkpoint()
+            if let template {
+                try fm.createDirectory(atPath: template, withIntermediateDirectories: true)
+                for name in ["tokend.sqlite3", "master.key"] {
+                    try fm.copyItem(atPath: sandbox.root.path + "/" + name, toPath: template + "/" + name)
+                }
+            }
+        }
+        let daemon = try await DaemonBenchmark.Daemon(sandbox, binary: tokend)
+        var cpu = daemon.cpuSeconds
+        let single = try await DaemonBenchmark.registerSingle(socket: sandbox.socket, seconds: 8, tag: UUID().uuidString)
+        line("durable registrations, single, 8 connections", "\(f(single.perSecond, 0))/s, p50 \(f(single.p50 * 1000, 2)) ms, p99 \(f(single.p99 * 1000, 2)) ms, daemon \(f((daemon.cpuSeconds - cpu) * 1e6 / (single.perSecond * 8), 0)) µs CPU each")
+        cpu = daemon.cpuSeconds
+        let list = try await DaemonBenchmark.listByOwner(socket: sandbox.socket, seconds: 8, owners: 10_000)
+        line("list by owner (100 rows), 1000000+ tokens", "\(f(list.perSecond, 0))/s, p50 \(f(list.p50 * 1000, 2)) ms, p99 \(f(list.p99 * 1000, 2)) ms, daemon \(f((daemon.cpuSeconds - cpu) * 1e6 / (list.perSecond * 8), 0)) µs CPU each")
+        cpu = daemon.cpuSeconds
+        let batch = try await DaemonBenchmark.registerBatch(socket: sandbox.socket, seconds: 8, tag: UUID().uuidString)
+        line("durable registrations, batch of 1000, 8 conns", "\(f(batch.perSecond, 0)) tokens/s, p50 \(f(batch.p50 * 1000, 1)) ms/batch, daemon \(f((daemon.cpuSeconds - cpu) * 1e6 / (batch.perSecond * 8), 0)) µs CPU each")
+        daemon.stop()
+        return
+    }
     if CommandLine.arguments.contains("e2e") {
         let fake = try await FakeProviderServer.start(FakeProviderOptions(recordCalls: false))
         let count = Int(ProcessInfo.processInfo.environment["BENCH_E2E_COUNT"] ?? "50000") ?? 50_000
@@ -58,7 +97,7 @@ func benchmark() async throws {
         line("end-to-end revocations", describe(e2e, "revocations") + "  (ratio \(f(e2e.perSecond / raw.perSecond, 2)))")
         return
     }
-    try await StoreBenchmark.run(count: quick ? 20_000 : 100_000)
+    try await StoreBenchmark.run(count: Int(ProcessInfo.processInfo.environment["BENCH_STORE_COUNT"] ?? "") ?? (quick ? 20_000 : 100_000))
     if CommandLine.arguments.contains("store") { return }
 
     // Engine (issue 5)

@@ -153,12 +153,25 @@ enum Schema {
     /// - `(provider, account, expires_at)` is then redundant (provider alone has two values: the expiry index
     ///   with a filter serves it);
     /// - `audit (at)` was never chosen (audit pages walk `id` backwards), yet cost a B-tree insert per event.
+    ///
+    /// And partial indexes where only some rows are ever looked up, so that a registration, a claim and an
+    /// outcome each touch fewer B-trees (and revoked tokens, the bulk of the table, leave the due indexes):
+    /// - expiry is due work only for `active` tokens;
+    /// - a next attempt exists only for `revoking`/`failed` tokens (`next_attempt_at IS NOT NULL`);
+    /// - the actor index serves `actor_uid = ?` queries, which system events (most of them) never match.
     private static func v2(_ db: Database) throws {
         try db.execute(
             sql: """
                 DROP INDEX tokens_provider_account;
                 CREATE INDEX tokens_account ON tokens (account, expires_at, id);
                 DROP INDEX audit_at;
+                DROP INDEX tokens_due_expiry;
+                CREATE INDEX tokens_due_expiry ON tokens (account, expires_at) WHERE state = 'active';
+                DROP INDEX tokens_due_attempt;
+                CREATE INDEX tokens_due_attempt ON tokens (state, account, next_attempt_at)
+                    WHERE next_attempt_at IS NOT NULL;
+                DROP INDEX audit_actor;
+                CREATE INDEX audit_actor ON audit (actor_uid, id) WHERE actor_uid IS NOT NULL;
                 """)
     }
 }

@@ -72,11 +72,19 @@ extension TokenStore {
                             ORDER BY expires_at LIMIT ?)
                         UNION ALL
                         SELECT * FROM (SELECT id, state, next_attempt_at AS due FROM tokens INDEXED BY tokens_due_attempt
-                            WHERE state IN ('revoking', 'failed') AND account = ? AND next_attempt_at <= ?
+                            WHERE state = 'revoking' AND account = ? AND next_attempt_at <= ?
                               AND in_flight = 0 AND quarantine IS NULL
                             ORDER BY next_attempt_at LIMIT ?)
+                        UNION ALL
+                        -- One range per state: with `state IN (…)` SQLite sorts every due row before the LIMIT.
+                        SELECT * FROM (SELECT id, state, next_attempt_at AS due FROM tokens INDEXED BY tokens_due_attempt
+                            WHERE state = 'failed' AND account = ? AND next_attempt_at <= ? AND quarantine IS NULL
+                            ORDER BY next_attempt_at LIMIT ?)
                     ) ORDER BY due LIMIT ?
-                    """), arguments: [account, expiryHorizon, limit, account, now.unixMillis, limit, limit])
+                    """), arguments: [
+                        account, expiryHorizon, limit, account, now.unixMillis, limit, account, now.unixMillis, limit,
+                        limit,
+                    ])
             var claims: [Claim] = []
             claims.reserveCapacity(rows.count)
             for row in rows {
@@ -218,8 +226,8 @@ extension TokenStore {
     public func nextDue(account: String, revokeBeforeExpiry: Duration = .zero) async throws -> Date? {
         try await read { db in
             let expiry = try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(expires_at) FROM tokens INDEXED BY tokens_due_expiry WHERE state = 'active' AND account = ? AND quarantine IS NULL"), arguments: [account])
-            let revoking = try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(next_attempt_at) FROM tokens INDEXED BY tokens_due_attempt WHERE state = 'revoking' AND account = ? AND in_flight = 0 AND quarantine IS NULL"), arguments: [account])
-            let failed = try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(next_attempt_at) FROM tokens INDEXED BY tokens_due_attempt WHERE state = 'failed' AND account = ? AND quarantine IS NULL"), arguments: [account])
+            let revoking = try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(next_attempt_at) FROM tokens INDEXED BY tokens_due_attempt WHERE next_attempt_at IS NOT NULL AND state = 'revoking' AND account = ? AND in_flight = 0 AND quarantine IS NULL"), arguments: [account])
+            let failed = try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(next_attempt_at) FROM tokens INDEXED BY tokens_due_attempt WHERE next_attempt_at IS NOT NULL AND state = 'failed' AND account = ? AND quarantine IS NULL"), arguments: [account])
             let candidates = [
                 expiry.map { $0 - revokeBeforeExpiry.milliseconds }, revoking, failed,
             ].compactMap { $0 }
