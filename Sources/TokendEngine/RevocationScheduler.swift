@@ -293,6 +293,12 @@ public final class RevocationScheduler: Service, RevocationControl {
         }
         let now = clock.now()
         state.withLock { $0.health[claim.account]?.record(result.outcome, at: now) }
+        let level: Logger.Level
+        switch result.outcome {
+        case .revoked, .alreadyRevoked: level = .info
+        case .transient, .permanent: level = .warning
+        }
+        guard logger.logLevel <= level else { return }
         var metadata: Logger.Metadata = [
             "token_id": "\(claim.id)", "provider": "\(claim.provider.rawValue)", "account": "\(claim.account)",
             "outcome": "\(result.outcome.name)", "attempt": "\(claim.attempts + 1)",
@@ -300,10 +306,7 @@ public final class RevocationScheduler: Service, RevocationControl {
         ]
         if let status = result.httpStatus { metadata["http_status"] = "\(status)" }
         if let detail = result.outcome.detail { metadata["detail"] = "\(detail)" }
-        switch result.outcome {
-        case .revoked, .alreadyRevoked: logger.info("logoff", metadata: metadata)
-        case .transient, .permanent: logger.warning("logoff", metadata: metadata)
-        }
+        logger.log(level: level, "logoff", metadata: metadata)
     }
 
     private func setHold(_ hold: HoldState, actor: Actor, persist: Bool) async throws {

@@ -125,7 +125,7 @@ public final class ProviderClients: Sendable {
         let deadline = NIODeadline.now() + Self.timeAmount(account.timeout)
         var status: Int?
         var outcome: ProviderOutcome
-        var requestDescription = ""
+        var sent: ProviderRequest?
         let secrets = [token, WireEncoding.percentEncode(token), account.apiKey?.value ?? "",
                        account.clientSecret?.value ?? ""].filter { $0.count >= 4 }
 
@@ -139,7 +139,7 @@ public final class ProviderClients: Sendable {
                 status = failureStatus
             case .ready(let variant, let discoveredPrefix):
                 let request = variant.makeRequest(account: account, token: token)
-                requestDescription = request.description
+                sent = request
                 switch await send(request, deadline: deadline, secrets: secrets) {
                 case .response(let response):
                     status = response.status
@@ -152,7 +152,7 @@ public final class ProviderClients: Sendable {
         }
         outcome = Self.redact(outcome, secrets: secrets)
         let duration = clock.now - start
-        log(account: account, request: requestDescription, outcome: outcome, status: status, duration: duration)
+        log(account: account, request: sent, outcome: outcome, status: status, duration: duration)
         return AttemptResult(outcome: outcome, httpStatus: status, duration: duration)
     }
 
@@ -287,13 +287,22 @@ public final class ProviderClients: Sendable {
     }
 
     private func log(
-        account: Configuration.Account, request: String, outcome: ProviderOutcome, status: Int?, duration: Duration
+        account: Configuration.Account, request: ProviderRequest?, outcome: ProviderOutcome, status: Int?,
+        duration: Duration
     ) {
+        let level: Logger.Level
+        switch outcome {
+        case .revoked, .alreadyRevoked: level = .debug
+        case .transient: level = .info
+        case .permanent: level = .notice
+        }
+        // Successes log at debug: most of the time nobody reads them, so the line is not even built.
+        guard logger.logLevel <= level else { return }
         var metadata: Logger.Metadata = [
             "account": "\(account.name)", "api": "\(account.api.rawValue)", "outcome": "\(outcome.name)",
             "duration_ms": "\(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)",
         ]
-        if !request.isEmpty { metadata["request"] = "\(request)" }
+        if let request { metadata["request"] = "\(request.description)" }
         if let status { metadata["http_status"] = "\(status)" }
         if let detail = outcome.detail { metadata["detail"] = "\(detail)" }
         if case .transient(_, let after?) = outcome { metadata["retry_after"] = "\(after)" }
