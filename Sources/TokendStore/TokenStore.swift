@@ -19,9 +19,6 @@ public final class TokenStore: Sendable {
     let logger: Logger
     /// Path of the database file.
     public let path: String
-    /// Upper bound of the file mapping each connection may use (`PRAGMA mmap_size`).
-    static let mmapBytes = 1 << 34
-
     /// Moves the WAL into the database file off the commit path.
     let checkpointer: Checkpointer
     /// Group commit of single registrations (see ``register(_:actor:limits:)``).
@@ -54,10 +51,6 @@ public final class TokenStore: Sendable {
             // Checkpoints run on their own connection (see Checkpointer); this is the backstop.
             try db.cachedStatement(sql: "PRAGMA wal_autocheckpoint = \(Checkpointer.backstopPages)").execute()
             try db.cachedStatement(sql: "PRAGMA journal_size_limit = 67108864").execute()
-            // Readers map the file instead of copying each page out of the kernel with pread(2): listings of
-            // scattered rows cost 20 % less CPU (measured at 1M tokens). Mapped pages are the kernel's page cache,
-            // shared and reclaimable, and only those touched count toward RSS.
-            try db.cachedStatement(sql: "PRAGMA mmap_size = \(TokenStore.mmapBytes)").execute()
         }
         // The database and its -wal/-shm files hold sealed tokens and the audit: owner-only.
         let oldMask = umask(0o077)
