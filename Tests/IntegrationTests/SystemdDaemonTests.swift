@@ -96,8 +96,11 @@ struct SystemdDaemonTests {
 
         try sandbox.writeConfig(fake: fake, extra: "\n[limits]\nmax_live_per_owner = 2\n")
         daemon.signal(SIGHUP)
-        let applied = try await eventually(timeout: .seconds(5)) { try await register("r3") == 429 }
-        #expect(applied, "reload not applied; daemon log:\n\(daemon.logText)")
+        // Wait for the reload itself: a registration sent before it lands would be accepted, and re-sending the
+        // same token would then only ever answer 200 (already registered).
+        let reloaded = await eventually(timeout: .seconds(5)) { daemon.logText.contains("configuration reloaded") }
+        #expect(reloaded, "no reload logged; daemon log:\n\(daemon.logText)")
+        #expect(try await register("r3") == 429, "reload not applied; daemon log:\n\(daemon.logText)")
         #expect(receiver.count("RELOADING=1") >= 1)
 
         try "[daemon]\nbogus = true\n".write(to: sandbox.config, atomically: true, encoding: .utf8)
