@@ -84,6 +84,7 @@ where Responder.Context: RequestContext, Responder.Context.Source == Application
             }
         let initializer: @Sendable (any Channel) -> EventLoopFuture<HTTP1Channel.Value> = { channel in
             channel.eventLoop.makeCompletedFuture {
+                PeerCache.shared.remember(channel)
                 try channel.pipeline.syncOperations.addHandler(SlowClientGuard(timeout: readTimeout))
             }.flatMap {
                 child.setup(channel: channel, logger: logger)

@@ -14,11 +14,12 @@ public protocol PeerResolver: Sendable {
     func credentials(for request: Request, context: ControlContext) async -> PeerCredentials?
 }
 
-/// Reads `SO_PEERCRED` from the connection's socket.
+/// `SO_PEERCRED` of the connection: as read when it was accepted (``PeerCache``), else from the socket now.
 public struct SocketPeerResolver: PeerResolver {
     public init() {}
 
     public func credentials(for request: Request, context: ControlContext) async -> PeerCredentials? {
+        if let known = PeerCache.shared.credentials(of: context.channel) { return known }
         guard let provider = context.channel as? any SocketOptionProvider else { return nil }
         return try? await provider.unsafeGetSocketOption(
             level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED)

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Testing
-import TokendControl
+@testable import TokendControl
 import TokendCore
 
 #if canImport(Glibc)
@@ -195,6 +195,45 @@ import Glibc
             if n < 0 { return (String(decoding: response, as: UTF8.self), errno == ECONNRESET) }
             response += chunk[0..<n]
         }
+    }
+
+    /// Credentials are read once per connection (SO_PEERCRED is fixed at connect time) and forgotten when the
+    /// connection closes, so the cache never outgrows the open connections.
+    @Test func peerCredentialsAreKeptPerConnectionOnly() async throws {
+        let harness = try Harness(peerResolver: SocketPeerResolver())
+        let path = harness.directory + "/control.sock"
+        let running = try await Self.start(harness, path: path, mode: 0o600)
+        defer { running.task.cancel() }
+        let baseline = PeerCache.shared.count
+        var open: [Int32] = []
+        for _ in 0..<5 {
+            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { raw in
+                let bytes = Array(path.utf8)
+                raw.copyBytes(from: bytes)
+                raw[bytes.count] = 0
+            }
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            #expect(connected == 0)
+            open.append(fd)
+        }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while PeerCache.shared.count < baseline + 5 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(PeerCache.shared.count == baseline + 5)
+        // Requests on fresh connections still carry this process's identity.
+        let (status, body) = try Self.rawRequest(path: path, method: "GET", target: "/v1/status")
+        #expect(status == 200, "\(body)")
+        for fd in open { close(fd) }
+        while PeerCache.shared.count > baseline && ContinuousClock.now < deadline + .seconds(5) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(PeerCache.shared.count == baseline)
     }
 
     @Test func slowLorisIsCutOffAndConnectionLimitHolds() async throws {
