@@ -33,6 +33,9 @@ public final class ProviderClients: Sendable {
     private let logger: Logger
     /// FogBugz call prefixes discovered from `api.xml`, by account name and base URL.
     private let discovered = Mutex<[String: String]>([:])
+    /// ``validate(account:)`` answers by account: parsing the URLs again for every logoff cost more than the
+    /// hash. A reload with changed settings is a different key.
+    private let validated = Mutex<[Configuration.Account: String?]>([:])
 
     /// Creates the gateway and its HTTP client for `accounts` (used to size timeouts and the connection pool).
     public init(accounts: [Configuration.Account], logger: Logger = Logger(label: "tokend.providers")) {
@@ -60,6 +63,16 @@ public final class ProviderClients: Sendable {
     }
 
     // MARK: - Validation
+
+    private func validation(of account: Configuration.Account) -> String? {
+        if let known = validated.withLock({ $0[account] }) { return known }
+        let problem = Self.validate(account: account)
+        validated.withLock { cache in
+            if cache.count >= 256 { cache.removeAll() }  // many reloads: start over rather than grow
+            cache[account] = .some(problem)
+        }
+        return problem
+    }
 
     /// Checks what the config loader should reject: a base (or OAuth) URL that is not absolute http(s),
     /// plain `http://` to a non-loopback host without `allowInsecure`, a URL with a query, a missing API key
@@ -129,7 +142,7 @@ public final class ProviderClients: Sendable {
         let secrets = [token, WireEncoding.percentEncode(token), account.apiKey?.value ?? "",
                        account.clientSecret?.value ?? ""].filter { $0.count >= 4 }
 
-        if let problem = Self.validate(account: account) {
+        if let problem = validation(of: account) {
             outcome = .permanent(detail: problem)
         } else {
             let resolved = await resolveVariant(for: account, deadline: deadline, secrets: secrets)
