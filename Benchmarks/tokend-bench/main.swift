@@ -18,6 +18,43 @@ func describe(_ rate: Rate, _ unit: String) -> String {
     "\(f(rate.perSecond, 0)) \(unit)/s, \(f(rate.cpuMicros, 0)) µs CPU each, cores \(f(rate.utilisation * 100, 0)) % busy"
 }
 
+/// Fills `sandbox`'s store directly (daemon stopped) with `count` tokens of `owners` owners, expiring over a day
+/// from 30 days on, so that none falls due during a run.
+func populate(_ sandbox: DaemonBenchmark.Sandbox, count: Int, owners: Int, prefix: String) async throws {
+    let store = try sandbox.openStore()
+    let far = Date().addingTimeInterval(30 * 86_400)
+    try await EngineBenchmark.populate(store, fake: nil, count: count, prefix: prefix, owner: { "owner-\($0 % owners)" }) { i in
+        far.addingTimeInterval(Double(i % 86_400))
+    }
+    try store.checkpoint()
+}
+
+/// Raw capacity of the fake provider, then end-to-end revocations of `count` due tokens, side by side.
+func engineFigures(rawSeconds: Double, count: Int) async throws -> FakeProviderServer {
+    let fake = try await FakeProviderServer.start(FakeProviderOptions(recordCalls: false))
+    let raw = await EngineBenchmark.rawCapacity(fake: fake, seconds: rawSeconds)
+    let e2e = try await EngineBenchmark.endToEnd(fake: fake, count: count)
+    line("fake provider raw capacity (\(EngineBenchmark.concurrency) in flight)", describe(raw, "calls"))
+    line("end-to-end revocations", describe(e2e, "revocations") + "  (ratio \(f(e2e.perSecond / raw.perSecond, 2)) of raw)")
+    return fake
+}
+
+/// The control-API figures against a running daemon, each with the daemon's CPU per operation.
+func apiFigures(_ daemon: DaemonBenchmark.Daemon, socket: String, seconds: Double, owners: Int, tokens: String) async throws {
+    func cpu(since start: Double, operations: Double) -> String {
+        "daemon \(f((daemon.cpuSeconds - start) * 1e6 / operations, 0)) µs CPU each"
+    }
+    var start = daemon.cpuSeconds
+    let single = try await DaemonBenchmark.registerSingle(socket: socket, seconds: seconds, tag: UUID().uuidString)
+    line("durable registrations, single, 8 connections", "\(f(single.perSecond, 0))/s, p50 \(f(single.p50 * 1000, 2)) ms, p99 \(f(single.p99 * 1000, 2)) ms, \(cpu(since: start, operations: single.perSecond * seconds))")
+    start = daemon.cpuSeconds
+    let batch = try await DaemonBenchmark.registerBatch(socket: socket, seconds: seconds, tag: UUID().uuidString)
+    line("durable registrations, batch of 1000, 8 conns", "\(f(batch.perSecond, 0)) tokens/s, p50 \(f(batch.p50 * 1000, 1)) ms/batch, \(cpu(since: start, operations: batch.perSecond * seconds))")
+    start = daemon.cpuSeconds
+    let list = try await DaemonBenchmark.listByOwner(socket: socket, seconds: seconds, owners: owners)
+    line("list by owner (100 rows), \(tokens) tokens", "\(f(list.perSecond, 0))/s, p50 \(f(list.p50 * 1000, 2)) ms, p99 \(f(list.p99 * 1000, 2)) ms, \(cpu(since: start, operations: list.perSecond * seconds))")
+}
+
 func benchmark() async throws {
     print("tokend benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(quick ? "quick" : "full") run, \(Date())")
 
@@ -37,12 +74,7 @@ func benchmark() async throws {
     if CommandLine.arguments.contains("list") {
         let sandbox = try DaemonBenchmark.Sandbox("list")
         defer { Scratch.remove(sandbox.root) }
-        let store = try sandbox.openStore()
-        let far = Date().addingTimeInterval(30 * 86_400)
-        try await EngineBenchmark.populate(store, fake: nil, count: 100_000, prefix: "l", owner: { "owner-\($0 % 1_000)" }) { i in
-            far.addingTimeInterval(Double(i % 86_400))
-        }
-        try store.checkpoint()
+        try await populate(sandbox, count: 100_000, owners: 1_000, prefix: "l")
         let daemon = try await DaemonBenchmark.Daemon(sandbox, binary: tokend)
         let list = try await DaemonBenchmark.listByOwner(socket: sandbox.socket, seconds: 8, owners: 1_000)
         line("list by owner (100 rows), 100000 tokens", "\(f(list.perSecond, 0))/s, p50 \(f(list.p50 * 1000, 2)) ms, p99 \(f(list.p99 * 1000, 2)) ms")
@@ -62,12 +94,7 @@ func benchmark() async throws {
                 try fm.copyItem(atPath: template + "/" + name, toPath: sandbox.root.path + "/" + name)
             }
         } else {
-            let store = try sandbox.openStore()
-            let far = Date().addingTimeInterval(30 * 86_400)
-            try await EngineBenchmark.populate(store, fake: nil, count: 1_000_000, prefix: "big", owner: { "owner-\($0 % 10_000)" }) { i in
-                far.addingTimeInterval(Double(i % 86_400))
-            }
-            try store.checkpoint()
+            try await populate(sandbox, count: 1_000_000, owners: 10_000, prefix: "big")
             if let template {
                 try fm.createDirectory(atPath: template, withIntermediateDirectories: true)
                 for name in ["tokend.sqlite3", "master.key"] {
@@ -76,36 +103,20 @@ func benchmark() async throws {
             }
         }
         let daemon = try await DaemonBenchmark.Daemon(sandbox, binary: tokend)
-        var cpu = daemon.cpuSeconds
-        let single = try await DaemonBenchmark.registerSingle(socket: sandbox.socket, seconds: 8, tag: UUID().uuidString)
-        line("durable registrations, single, 8 connections", "\(f(single.perSecond, 0))/s, p50 \(f(single.p50 * 1000, 2)) ms, p99 \(f(single.p99 * 1000, 2)) ms, daemon \(f((daemon.cpuSeconds - cpu) * 1e6 / (single.perSecond * 8), 0)) µs CPU each")
-        cpu = daemon.cpuSeconds
-        let list = try await DaemonBenchmark.listByOwner(socket: sandbox.socket, seconds: 8, owners: 10_000)
-        line("list by owner (100 rows), 1000000+ tokens", "\(f(list.perSecond, 0))/s, p50 \(f(list.p50 * 1000, 2)) ms, p99 \(f(list.p99 * 1000, 2)) ms, daemon \(f((daemon.cpuSeconds - cpu) * 1e6 / (list.perSecond * 8), 0)) µs CPU each")
-        cpu = daemon.cpuSeconds
-        let batch = try await DaemonBenchmark.registerBatch(socket: sandbox.socket, seconds: 8, tag: UUID().uuidString)
-        line("durable registrations, batch of 1000, 8 conns", "\(f(batch.perSecond, 0)) tokens/s, p50 \(f(batch.p50 * 1000, 1)) ms/batch, daemon \(f((daemon.cpuSeconds - cpu) * 1e6 / (batch.perSecond * 8), 0)) µs CPU each")
+        try await apiFigures(daemon, socket: sandbox.socket, seconds: 8, owners: 10_000, tokens: "1000000+")
         daemon.stop()
         return
     }
     if CommandLine.arguments.contains("e2e") {
-        let fake = try await FakeProviderServer.start(FakeProviderOptions(recordCalls: false))
         let count = Int(ProcessInfo.processInfo.environment["BENCH_E2E_COUNT"] ?? "50000") ?? 50_000
-        let raw = await EngineBenchmark.rawCapacity(fake: fake, seconds: 5)
-        let e2e = try await EngineBenchmark.endToEnd(fake: fake, count: count)
-        line("fake provider raw capacity (\(EngineBenchmark.concurrency) in flight)", describe(raw, "calls"))
-        line("end-to-end revocations", describe(e2e, "revocations") + "  (ratio \(f(e2e.perSecond / raw.perSecond, 2)))")
+        try await engineFigures(rawSeconds: 5, count: count).shutdown()
         return
     }
     try await StoreBenchmark.run(count: Int(ProcessInfo.processInfo.environment["BENCH_STORE_COUNT"] ?? "") ?? (quick ? 20_000 : 100_000))
     if CommandLine.arguments.contains("store") { return }
 
     // Engine (issue 5)
-    let fake = try await FakeProviderServer.start(FakeProviderOptions(recordCalls: false))
-    let raw = await EngineBenchmark.rawCapacity(fake: fake, seconds: quick ? 2 : 5)
-    let e2e = try await EngineBenchmark.endToEnd(fake: fake, count: Int(50_000 * scale))
-    line("fake provider raw capacity (\(EngineBenchmark.concurrency) in flight)", describe(raw, "calls"))
-    line("end-to-end revocations", describe(e2e, "revocations") + "  (ratio \(f(e2e.perSecond / raw.perSecond, 2)) of raw)")
+    let fake = try await engineFigures(rawSeconds: quick ? 2 : 5, count: Int(50_000 * scale))
     let late = try await EngineBenchmark.lateness(fake: fake, count: Int(100_000 * scale), window: quick ? 5 : 60)
     line("expiry lateness, \(Int(100_000 * scale)) due within \(quick ? 5 : 60) s", "p50 \(f(late.0 * 1000)) ms, p99 \(f(late.1 * 1000)) ms, max \(f(late.2 * 1000)) ms")
     try await fake.shutdown()
@@ -115,16 +126,9 @@ func benchmark() async throws {
     let empty = try DaemonBenchmark.Sandbox("empty")
     let loaded = try DaemonBenchmark.Sandbox("loaded")
     defer { Scratch.remove(empty.root); Scratch.remove(loaded.root) }
-    do {
-        let store = try loaded.openStore()
-        let far = Date().addingTimeInterval(30 * 86_400)
-        let started = ContinuousClock.now
-        try await EngineBenchmark.populate(store, fake: nil, count: big, prefix: "big", owner: { "owner-\($0 % 10_000)" }) { i in
-            far.addingTimeInterval(Double(i % 86_400))
-        }
-        try store.checkpoint()
-        line("store populated directly", "\(big) tokens in \(f((ContinuousClock.now - started).seconds)) s")
-    }
+    let started = ContinuousClock.now
+    try await populate(loaded, count: big, owners: 10_000, prefix: "big")
+    line("store populated directly", "\(big) tokens in \(f((ContinuousClock.now - started).seconds)) s")
     // Warm the page cache and binary once so both runs compare like with like.
     try await DaemonBenchmark.Daemon(empty, binary: tokend).stop()
     var startEmpty: [Double] = [], startLoaded: [Double] = [], rssEmpty = 0.0, rssLoaded = 0.0
@@ -145,13 +149,7 @@ func benchmark() async throws {
 
     // Control API with the large store (issue 6)
     let daemon = try await DaemonBenchmark.Daemon(loaded, binary: tokend)
-    let seconds = quick ? 2.0 : 8.0
-    let single = try await DaemonBenchmark.registerSingle(socket: loaded.socket, seconds: seconds, tag: UUID().uuidString)
-    line("durable registrations, single, 8 connections", "\(f(single.perSecond, 0))/s, p50 \(f(single.p50 * 1000, 2)) ms, p99 \(f(single.p99 * 1000, 2)) ms")
-    let batch = try await DaemonBenchmark.registerBatch(socket: loaded.socket, seconds: seconds, tag: UUID().uuidString)
-    line("durable registrations, batch of 1000, 8 conns", "\(f(batch.perSecond, 0)) tokens/s, p50 \(f(batch.p50 * 1000, 1)) ms/batch")
-    let list = try await DaemonBenchmark.listByOwner(socket: loaded.socket, seconds: seconds, owners: 10_000)
-    line("list by owner (100 rows), \(big)+ tokens", "\(f(list.perSecond, 0))/s, p50 \(f(list.p50 * 1000, 2)) ms, p99 \(f(list.p99 * 1000, 2)) ms")
+    try await apiFigures(daemon, socket: loaded.socket, seconds: quick ? 2 : 8, owners: 10_000, tokens: "\(big)+")
     line("RSS after the API load", "\(f(daemon.rssMB)) MB")
     daemon.stop()
 }

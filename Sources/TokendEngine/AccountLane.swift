@@ -58,37 +58,25 @@ final class AccountLane: Sendable {
     /// Applies new limits from a reloaded configuration (SIGHUP) without dropping queued work.
     func reload(_ account: Configuration.Account) {
         let now = monotonicSeconds()
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        update { state in
             if state.account.ratePerSecond != account.ratePerSecond {
                 state.bucket = TokenBucket(ratePerSecond: account.ratePerSecond, now: now)
             }
             state.account = account
-            defer { state.dispatcherWaiting = nil }
-            return state.dispatcherWaiting
         }
-        waiter?.resume()
     }
 
     func enqueue(_ claims: [Claim]) {
         guard !claims.isEmpty else { return }
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            state.queue.append(contentsOf: claims)
-            defer { state.dispatcherWaiting = nil }
-            return state.dispatcherWaiting
-        }
-        waiter?.resume()
+        update { $0.queue.append(contentsOf: claims) }
     }
 
     /// Stops dispatching; returns the claims that were queued but never started.
     func stop() -> [Claim] {
-        let (waiter, leftovers) = state.withLock { state -> (CheckedContinuation<Void, Never>?, [Claim]) in
+        update { state in
             state.stopping = true
-            let leftovers = state.queue.drain()
-            defer { state.dispatcherWaiting = nil }
-            return (state.dispatcherWaiting, leftovers)
+            return state.queue.drain()
         }
-        waiter?.resume()
-        return leftovers
     }
 
     private func monotonicSeconds() -> Double { (ContinuousClock.now - epoch).seconds }
@@ -135,25 +123,27 @@ final class AccountLane: Sendable {
                 case .start(let claim, let account):
                     group.addTask {
                         let finish = await perform(claim, account)
-                        self.release { state in
+                        self.update { state in
                             state.inFlight -= 1
                             state.recording += 1
                         }
                         await finish()
-                        self.release { $0.recording -= 1 }
+                        self.update { $0.recording -= 1 }
                     }
                 }
             }
         }
     }
 
-    /// Updates the slot counts and wakes the dispatcher if it waits.
-    private func release(_ change: (inout State) -> Void) {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            change(&state)
+    /// Changes the lane's state and wakes the dispatcher if it waits: every change may let it start work.
+    @discardableResult
+    private func update<T: Sendable>(_ change: (inout State) -> T) -> T {
+        let (waiter, result) = state.withLock { state -> (CheckedContinuation<Void, Never>?, T) in
+            let result = change(&state)
             defer { state.dispatcherWaiting = nil }
-            return state.dispatcherWaiting
+            return (state.dispatcherWaiting, result)
         }
         waiter?.resume()
+        return result
     }
 }

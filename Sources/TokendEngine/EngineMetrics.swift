@@ -27,25 +27,29 @@ final class EngineMetrics: Sendable {
         counter(Key(name: "tokend_attempts_total", provider: provider, account: account, outcome: result.outcome.name))
             .increment()
         let key = Key(name: "tokend_attempt_duration_seconds", provider: provider, account: account, outcome: "")
-        let timer = timers.withLock { timers in
-            if let timer = timers[key] { return timer }
-            let timer = Metrics.Timer(
+        Self.cached(timers, key) {
+            Metrics.Timer(
                 label: key.name, dimensions: [("provider", provider.rawValue), ("account", account)],
                 preferredDisplayUnit: .seconds)
-            timers[key] = timer
-            return timer
-        }
-        timer.recordNanoseconds(result.duration.milliseconds * 1_000_000)
+        }.recordNanoseconds(result.duration.milliseconds * 1_000_000)
     }
 
     private func counter(_ key: Key) -> Counter {
-        counters.withLock { counters in
-            if let counter = counters[key] { return counter }
-            let counter = Counter(
+        Self.cached(counters, key) {
+            Counter(
                 label: key.name,
                 dimensions: [("provider", key.provider.rawValue), ("account", key.account), ("outcome", key.outcome)])
-            counters[key] = counter
-            return counter
+        }
+    }
+
+    private static func cached<Handle: Sendable>(
+        _ cache: borrowing Mutex<[Key: Handle]>, _ key: Key, make: () -> Handle
+    ) -> Handle {
+        cache.withLock { handles in
+            if let handle = handles[key] { return handle }
+            let handle = make()
+            handles[key] = handle
+            return handle
         }
     }
 }

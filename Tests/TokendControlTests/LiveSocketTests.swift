@@ -30,20 +30,8 @@ import Glibc
 
     /// One HTTP/1.1 request over a raw AF_UNIX socket from this very process (so the server sees our pid).
     static func rawRequest(path: String, method: String, target: String, body: String = "") throws -> (Int, String) {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        #expect(fd >= 0)
+        let fd = try connectRaw(path)
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            let bytes = Array(path.utf8)
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else { throw TestFailure("connect failed: \(errno)") }
         let request =
             "\(method) \(target) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
         _ = Array(request.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
@@ -84,13 +72,7 @@ import Glibc
     /// Leaves a socket file nobody listens on (what a crashed daemon leaves behind).
     static func makeStaleSocket(_ path: String) {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            let bytes = Array(path.utf8)
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
+        var address = unixAddress(path)
         _ = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
@@ -161,9 +143,7 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 
-    /// A connected AF_UNIX socket with a 5 s receive timeout.
-    static func connectRaw(_ path: String) throws -> Int32 {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    static func unixAddress(_ path: String) -> sockaddr_un {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
@@ -171,6 +151,13 @@ import Glibc
             raw.copyBytes(from: bytes)
             raw[bytes.count] = 0
         }
+        return address
+    }
+
+    /// A connected AF_UNIX socket with a 5 s receive timeout.
+    static func connectRaw(_ path: String) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = unixAddress(path)
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
@@ -206,21 +193,7 @@ import Glibc
         defer { running.task.cancel() }
         let baseline = PeerCache.shared.count
         var open: [Int32] = []
-        for _ in 0..<5 {
-            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_un()
-            address.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &address.sun_path) { raw in
-                let bytes = Array(path.utf8)
-                raw.copyBytes(from: bytes)
-                raw[bytes.count] = 0
-            }
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-            }
-            #expect(connected == 0)
-            open.append(fd)
-        }
+        for _ in 0..<5 { open.append(try Self.connectRaw(path)) }
         let deadline = ContinuousClock.now + .seconds(5)
         while PeerCache.shared.count < baseline + 5 && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
