@@ -65,19 +65,24 @@ extension TokenStore {
         let expiryHorizon = now.adding(revokeBeforeExpiry).unixMillis
         let lease = now.adding(Self.leaseDuration).unixMillis
         return try await write { db in
+            // Everything a claim needs comes with the due row (the due index leads to the table row directly);
+            // the full record is read only for the rare `failed` reopen.
             let rows = try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT id, state, due FROM (
-                        SELECT * FROM (SELECT id, state, expires_at AS due FROM tokens INDEXED BY tokens_due_expiry
+                    SELECT id, state, due, provider, episode, attempts, sealed FROM (
+                        SELECT * FROM (SELECT id, state, expires_at AS due, provider, episode, attempts, sealed
+                            FROM tokens INDEXED BY tokens_due_expiry
                             WHERE state = 'active' AND account = ? AND expires_at <= ? AND quarantine IS NULL
                             ORDER BY expires_at LIMIT ?)
                         UNION ALL
-                        SELECT * FROM (SELECT id, state, next_attempt_at AS due FROM tokens INDEXED BY tokens_due_attempt
+                        SELECT * FROM (SELECT id, state, next_attempt_at AS due, provider, episode, attempts, sealed
+                            FROM tokens INDEXED BY tokens_due_attempt
                             WHERE state = 'revoking' AND account = ? AND next_attempt_at <= ?
                               AND in_flight = 0 AND quarantine IS NULL
                             ORDER BY next_attempt_at LIMIT ?)
                         UNION ALL
                         -- One range per state: with `state IN (…)` SQLite sorts every due row before the LIMIT.
-                        SELECT * FROM (SELECT id, state, next_attempt_at AS due FROM tokens INDEXED BY tokens_due_attempt
+                        SELECT * FROM (SELECT id, state, next_attempt_at AS due, provider, episode, attempts, sealed
+                            FROM tokens INDEXED BY tokens_due_attempt
                             WHERE state = 'failed' AND account = ? AND next_attempt_at <= ? AND quarantine IS NULL
                             ORDER BY next_attempt_at LIMIT ?)
                     ) ORDER BY due LIMIT ?
@@ -88,26 +93,32 @@ extension TokenStore {
             var claims: [Claim] = []
             claims.reserveCapacity(rows.count)
             for row in rows {
-                let id: String = row["id"]
-                let state: String = row["state"]
-                guard
-                    let full = try Row.fetchOne(
-                        db.cachedStatement(sql: "SELECT \(Self.recordColumns), sealed FROM tokens WHERE id = ?"),
-                        arguments: [id])
-                else { continue }
-                let record = Self.record(full)
-                // Unseal before any transition: a row that cannot be opened is quarantined with its state
-                // unchanged (anchors.md §6.2), and everything else keeps going.
-                let sealed: Data? = full[20]
+                let id: String = row[0]
+                let state: String = row[1]
+                let episode: Int = row[4]
+                // Unseal before any transition: a row that cannot be opened (or names no known provider) is
+                // quarantined with its state unchanged (anchors.md §6.2), and everything else keeps going.
+                let opened: Result<(ProviderKind, String), Sealer.UnsealError>
+                let providerText: String = row[3] ?? ""
+                if let provider = ProviderKind(rawValue: providerText) {
+                    let sealed: Data? = row[6]
+                    opened = Result { () throws(Sealer.UnsealError) in
+                        guard let sealed else { throw Sealer.UnsealError(description: "no sealed token stored") }
+                        return (provider, try self.sealer.open(sealed, tokenID: id))
+                    }
+                } else {
+                    opened = .failure(Sealer.UnsealError(description: "unknown provider '\(providerText)'"))
+                }
+                let provider: ProviderKind
                 let token: String
-                do throws(Sealer.UnsealError) {
-                    guard let sealed else { throw Sealer.UnsealError(description: "no sealed token stored") }
-                    token = try self.sealer.open(sealed, tokenID: id)
-                } catch {
+                switch opened {
+                case .success(let value):
+                    (provider, token) = value
+                case .failure(let error):
                     try db.cachedStatement(sql: "UPDATE tokens SET quarantine = ?, last_error = ? WHERE id = ?").execute(arguments: [error.description, "quarantined: \(error.description)", id])
                     try Self.insertAudit(
                         db, action: .quarantined, actor: .system("scheduler"), at: now,
-                        AuditFields(tokenID: id, episode: record.episode, reason: error.description))
+                        AuditFields(tokenID: id, episode: episode, reason: error.description))
                     self.logger.error(
                         "token quarantined", metadata: ["token_id": "\(id)", "account": "\(account)", "error": "\(error)"])
                     continue
@@ -120,24 +131,28 @@ extension TokenStore {
                         arguments: [lease])
                     try Self.insertAudit(
                         db, action: .revokeRequested, actor: .system("scheduler"), at: now,
-                        AuditFields(tokenID: id, episode: record.episode, reason: RevocationReason.expired.rawValue))
+                        AuditFields(tokenID: id, episode: episode, reason: RevocationReason.expired.rawValue))
+                    claims.append(
+                        Claim(id: id, provider: provider, account: account, episode: episode, attempts: row[5], token: token))
                 case "failed":
+                    guard
+                        let full = try Row.fetchOne(
+                            db.cachedStatement(sql: "SELECT \(Self.recordColumns) FROM tokens WHERE id = ?"), arguments: [id])
+                    else { continue }
                     try Self.reopen(
-                        db, record: record, actor: .system("scheduler"), reason: "failed_retry_interval", now: now,
-                        inFlight: true)
+                        db, record: Self.record(full), actor: .system("scheduler"), reason: "failed_retry_interval",
+                        now: now, inFlight: true)
                     try db.cachedStatement(sql: "UPDATE tokens SET next_attempt_at = ? WHERE id = ?")
                         .execute(arguments: [lease, id])
+                    claims.append(
+                        Claim(id: id, provider: provider, account: account, episode: episode + 1, attempts: 0, token: token))
                 default:
                     try Self.compareAndSet(
                         db, id: id, from: .revoking, to: .revoking, assignments: "in_flight = 1, next_attempt_at = ?",
                         arguments: [lease])
+                    claims.append(
+                        Claim(id: id, provider: provider, account: account, episode: episode, attempts: row[5], token: token))
                 }
-                let reopened = state == "failed"
-                claims.append(
-                    Claim(
-                        id: id, provider: record.provider, account: record.account,
-                        episode: reopened ? record.episode + 1 : record.episode,
-                        attempts: reopened ? 0 : record.attempts, token: token))
             }
             return claims
         }
