@@ -4,12 +4,13 @@ import TokendStore
 
 /// In-process store figures: where the time of a registration or a revocation goes.
 enum StoreBenchmark {
-    static func run(count: Int) async throws {
+    /// Tokens are spread over `owners` owners: per-owner live counts are kept on every registration and outcome.
+    static func run(count: Int, owners: Int) async throws {
         let directory = try Scratch.make("store")
         defer { Scratch.remove(directory) }
         let store = try EngineBenchmark.makeStore(directory)
         var started = ContinuousClock.now
-        try await EngineBenchmark.populate(store, fake: nil, count: count, prefix: "s") { _ in Date().addingTimeInterval(-1) }
+        try await EngineBenchmark.populate(store, fake: nil, count: count, prefix: "s", owner: { "owner-\($0 % owners)" }) { _ in Date().addingTimeInterval(-1) }
         let register = Double(count) / (ContinuousClock.now - started).seconds
         started = ContinuousClock.now
         var claims: [Claim] = []
@@ -28,6 +29,6 @@ enum StoreBenchmark {
             _ = try await store.recordAttempts(items)
         }
         let record = Double(claims.count) / (ContinuousClock.now - started).seconds
-        print("store (in-process): register batch \(Int(register))/s, claim \(Int(claim))/s, record outcome \(Int(record))/s")
+        print("store (in-process, \(owners) owner\(owners == 1 ? "" : "s")): register batch \(Int(register))/s, claim \(Int(claim))/s, record outcome \(Int(record))/s")
     }
 }

@@ -112,7 +112,9 @@ func benchmark() async throws {
         try await engineFigures(rawSeconds: 5, count: count).shutdown()
         return
     }
-    try await StoreBenchmark.run(count: Int(ProcessInfo.processInfo.environment["BENCH_STORE_COUNT"] ?? "") ?? (quick ? 20_000 : 100_000))
+    let storeCount = Int(ProcessInfo.processInfo.environment["BENCH_STORE_COUNT"] ?? "") ?? (quick ? 20_000 : 100_000)
+    try await StoreBenchmark.run(count: storeCount, owners: 1)
+    try await StoreBenchmark.run(count: storeCount, owners: 10_000)
     if CommandLine.arguments.contains("store") { return }
 
     // Engine (issue 5)

@@ -176,12 +176,12 @@ enum Schema {
                 """)
     }
 
-    /// Count triggers whose work does not grow with the table of counts. Migration 1's state trigger ran its
-    /// `live_counts` statements on every state change, guarded only by conditions inside their WHERE clauses:
-    /// SQLite evaluated `(scope = 'owner' AND key = OLD.owner) OR (scope = 'account' AND …)` row by row, a
-    /// scan of one row per owner for every claim and every outcome (62 µs per transition at 10,000 owners,
-    /// nine tenths of a revocation's store time). Here each trigger fires only when its condition holds
-    /// (`WHEN`), and each statement names a whole primary key, so every change is a few point updates.
+    /// Count triggers that do only point updates. Migration 1's state trigger ran all of its `live_counts`
+    /// statements on every state change, guarded only by conditions inside their WHERE clauses, and matched
+    /// `(scope = 'owner' AND key = OLD.owner) OR (scope = 'account' AND key = OLD.account)`, which SQLite runs as
+    /// a MULTI-INDEX OR through a temporary table, on every claim and every outcome. Here each trigger fires only
+    /// when its condition holds (`WHEN`), and each statement names a whole primary key. Measured in-process
+    /// with 10,000 owners: claims 47,200 → 55,300/s, outcomes 34,000 → 41,900/s.
     private static func v3(_ db: Database) throws {
         try db.execute(
             sql: """

@@ -7,8 +7,7 @@ import TokendCore
 
 /// The triggers that keep `state_counts` and `live_counts` do a fixed, small amount of work per change
 /// (migration 3). Migration 1's state trigger guarded its `live_counts` statements with an `OR` of two keys,
-/// which SQLite runs as a MULTI-INDEX OR with a temporary table built on every claim and every outcome (62 µs
-/// per transition at 1M tokens, measured; nine tenths of the store's work for a revocation).
+/// which SQLite runs as a MULTI-INDEX OR with a temporary table on every claim and every outcome.
 @Suite struct CountTriggerTests {
     /// Every statement in the bodies of the triggers on `tokens`, with `OLD.x`/`NEW.x` as parameters.
     private func triggerStatements(_ db: Database) throws -> [String] {
