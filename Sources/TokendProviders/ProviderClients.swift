@@ -223,49 +223,23 @@ public final class ProviderClients: Sendable {
         }
     }
 
-    /// Sends `request`, racing it against the deadline so that a stalled body cannot outlive it.
+    /// Sends `request` and collects the answer; the deadline bounds the whole exchange, body included.
     private func send(_ request: ProviderRequest, deadline: NIODeadline, secrets: [String]) async -> Transport {
-        var outgoing = HTTPClientRequest(url: request.url)
-        outgoing.method = HTTPMethod(rawValue: request.method)
-        outgoing.headers.add(name: "User-Agent", value: Self.userAgent)
-        for field in request.headers { outgoing.headers.add(name: field.name, value: field.value) }
-        if request.method != "GET" { outgoing.body = .bytes(ByteBuffer(bytes: request.body)) }
-        let finalRequest = outgoing
-        let remaining = deadline - NIODeadline.now()
-        let http = self.http
-        return await withTaskGroup(of: Transport?.self) { group in
-            group.addTask { await Self.exchange(http, finalRequest, deadline: deadline, secrets: secrets) }
-            group.addTask {
-                // Backstop a little after the client's own deadline, which normally fires first.
-                try? await Task.sleep(for: .nanoseconds(max(0, remaining.nanoseconds)) + .milliseconds(50))
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first ?? .failure("timeout: no complete answer within the deadline")
-        }
-    }
-
-    private static func exchange(
-        _ http: HTTPClient, _ request: HTTPClientRequest, deadline: NIODeadline, secrets: [String]
-    ) async -> Transport {
         do {
-            let response = try await http.execute(request, deadline: deadline)
-            var body: [UInt8] = []
-            for try await chunk in response.body {
-                let room = maxBodyBytes - body.count
-                if room > 0 { body.append(contentsOf: chunk.readableBytesView.prefix(room)) }
+            var outgoing = try HTTPClient.Request(url: request.url, method: HTTPMethod(rawValue: request.method))
+            outgoing.headers.add(name: "User-Agent", value: Self.userAgent)
+            for field in request.headers { outgoing.headers.add(name: field.name, value: field.value) }
+            if request.method != "GET" { outgoing.body = .bytes(request.body) }
+            let task = http.execute(
+                request: outgoing, delegate: BoundedResponseCollector(limit: Self.maxBodyBytes), deadline: deadline)
+            let response = try await withTaskCancellationHandler {
+                try await task.futureResult.get()
+            } onCancel: {
+                task.cancel()
             }
-            return .response(
-                ProviderResponse(
-                    status: Int(response.status.code),
-                    headers: response.headers.map { HeaderField($0.name, $0.value) },
-                    body: body, receivedAt: Int64(time(nil))
-                )
-            )
+            return .response(response)
         } catch {
-            if Task.isCancelled { return .failure("timeout: no complete answer within the deadline") }
-            return .failure(describe(error, secrets: secrets))
+            return .failure(Self.describe(error, secrets: secrets))
         }
     }
 
