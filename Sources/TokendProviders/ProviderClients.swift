@@ -5,14 +5,6 @@ import NIOHTTP1
 import Synchronization
 import TokendCore
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The daemon's provider gateway: one shared AsyncHTTPClient for every account, one logoff call per token,
 /// every failure classified (providers.md §0–§5). Nothing it does throws except ``shutdown()``.
 ///

@@ -98,23 +98,17 @@ extension TokenStore {
                 let episode: Int = row[4]
                 // Unseal before any transition: a row that cannot be opened (or names no known provider) is
                 // quarantined with its state unchanged (anchors.md §6.2), and everything else keeps going.
-                let opened: Result<(ProviderKind, String), Sealer.UnsealError>
                 let providerText: String = row[3] ?? ""
-                if let provider = ProviderKind(rawValue: providerText) {
-                    let sealed: Data? = row[6]
-                    opened = Result { () throws(Sealer.UnsealError) in
-                        guard let sealed else { throw Sealer.UnsealError(description: "no sealed token stored") }
-                        return (provider, try self.sealer.open(sealed, tokenID: id))
-                    }
-                } else {
-                    opened = .failure(Sealer.UnsealError(description: "unknown provider '\(providerText)'"))
-                }
+                let sealed: Data? = row[6]
                 let provider: ProviderKind
                 let token: String
-                switch opened {
-                case .success(let value):
-                    (provider, token) = value
-                case .failure(let error):
+                do throws(Sealer.UnsealError) {
+                    guard let known = ProviderKind(rawValue: providerText) else {
+                        throw Sealer.UnsealError(description: "unknown provider '\(providerText)'")
+                    }
+                    guard let sealed else { throw Sealer.UnsealError(description: "no sealed token stored") }
+                    (provider, token) = (known, try self.sealer.open(sealed, tokenID: id))
+                } catch {
                     try db.cachedStatement(sql: "UPDATE tokens SET quarantine = ?, last_error = ? WHERE id = ?").execute(arguments: [error.description, "quarantined: \(error.description)", id])
                     try Self.insertAudit(
                         db, action: .quarantined, actor: .system("scheduler"), at: now,
@@ -132,27 +126,23 @@ extension TokenStore {
                     try Self.insertAudit(
                         db, action: .revokeRequested, actor: .system("scheduler"), at: now,
                         AuditFields(tokenID: id, episode: episode, reason: RevocationReason.expired.rawValue))
-                    claims.append(
-                        Claim(id: id, provider: provider, account: account, episode: episode, attempts: row[5], token: token))
                 case "failed":
-                    guard
-                        let full = try Row.fetchOne(
-                            db.cachedStatement(sql: "SELECT \(Self.recordColumns) FROM tokens WHERE id = ?"), arguments: [id])
-                    else { continue }
+                    guard let record = try Self.fetchRecord(db, id: id) else { continue }
                     try Self.reopen(
-                        db, record: Self.record(full), actor: .system("scheduler"), reason: "failed_retry_interval",
-                        now: now, inFlight: true)
+                        db, record: record, actor: .system("scheduler"), reason: "failed_retry_interval", now: now,
+                        inFlight: true)
                     try db.cachedStatement(sql: "UPDATE tokens SET next_attempt_at = ? WHERE id = ?")
                         .execute(arguments: [lease, id])
-                    claims.append(
-                        Claim(id: id, provider: provider, account: account, episode: episode + 1, attempts: 0, token: token))
                 default:
                     try Self.compareAndSet(
                         db, id: id, from: .revoking, to: .revoking, assignments: "in_flight = 1, next_attempt_at = ?",
                         arguments: [lease])
-                    claims.append(
-                        Claim(id: id, provider: provider, account: account, episode: episode, attempts: row[5], token: token))
                 }
+                let reopened = state == "failed"
+                claims.append(
+                    Claim(
+                        id: id, provider: provider, account: account, episode: reopened ? episode + 1 : episode,
+                        attempts: reopened ? 0 : row[5], token: token))
             }
             return claims
         }
