@@ -18,7 +18,7 @@ import Glibc
 /// Reproduces Hummingbird's server loop with public pieces (`HTTP1Channel`, `ApplicationRequestContextSource`)
 /// because Hummingbird cannot adopt an fd. Graceful shutdown (ServiceLifecycle) stops accepting, lets
 /// in-flight requests finish and closes idle keep-alive connections (NIOExtras `ServerQuiescingHelper`).
-/// Connections beyond `limits.max_connections` are closed at once.
+/// Connections beyond `limits.max_connections` get a 503 `unavailable` to their first request and are closed.
 public struct ControlServer<Responder: HTTPResponder>: Service
 where Responder.Context: RequestContext, Responder.Context.Source == ApplicationRequestContextSource {
     public typealias Listener = ControlListener
@@ -72,7 +72,8 @@ where Responder.Context: RequestContext, Responder.Context.Source == Application
                 try await writer.write(response: response.head, body: response.body)
                 SlowClientGuard.responseDone(on: channel)
             },
-            configuration: .init(idleTimeout: .nanoseconds(timeouts.idle.nanoseconds)))
+            configuration: .init(
+                additionalChannelHandlers: [ParseErrorBody()], idleTimeout: .nanoseconds(timeouts.idle.nanoseconds)))
         let readTimeout = TimeAmount.nanoseconds(timeouts.requestRead.nanoseconds)
         let quiescing = ServerQuiescingHelper(group: group)
         let bootstrap = ServerBootstrap(group: group)
@@ -125,10 +126,10 @@ where Responder.Context: RequestContext, Responder.Context.Source == Application
             try await withThrowingDiscardingTaskGroup { connections in
                 try await server.executeThenClose { inbound in
                     for try await connection in inbound {
-                        guard active.tryAcquire(limit: maxConnections()) else {
+                        let limit = maxConnections()
+                        guard active.tryAcquire(limit: limit) else {
                             logger.warning("connection refused: limits.max_connections reached")
-                            // Close through the async wrapper so its writer is finished properly.
-                            connections.addTask { try? await connection.executeThenClose { _, _ in } }
+                            connections.addTask { await OverLimitAnswer.send(on: connection, limit: limit) }
                             continue
                         }
                         connections.addTask {

@@ -233,7 +233,7 @@ import Glibc
         #expect(partial.isEmpty)
         #expect(elapsed >= .milliseconds(900) && elapsed < .seconds(4), "\(elapsed)")
 
-        // With max_connections = 1, a second concurrent connection is closed without an answer.
+        // With max_connections = 1, a second concurrent connection gets the contract's 503 and is closed.
         try await Task.sleep(for: .milliseconds(500))  // let the server finish tearing down the slow one
         let first = try Self.connectRaw(path)
         try await Task.sleep(for: .milliseconds(200))
@@ -242,7 +242,10 @@ import Glibc
         let (refused, refusedClosed) = Self.readAll(second)
         close(second)
         #expect(refusedClosed)
-        #expect(refused.isEmpty)
+        #expect(refused.hasPrefix("HTTP/1.1 503"), "\(refused)")
+        #expect(refused.lowercased().contains("content-type: application/json"))
+        #expect(refused.contains(#""code":"unavailable""#))
+        #expect(refused.contains("max_connections"))
         close(first)
         var answered = false
         for _ in 0..<20 where !answered {
@@ -252,6 +255,29 @@ import Glibc
         #expect(answered)
         task.cancel()
         _ = try? await task.value
+    }
+
+    /// Requests the HTTP parser rejects still get the contract's JSON error, not a bare 400.
+    @Test(arguments: [
+        "NOT A REQUEST\r\n\r\n",
+        "POST /v1/tokens HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+        "GET /v1/status HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "a", count: 100_000) + "\r\n\r\n",
+    ])
+    func unparseableHTTPGetsAJSONError(request: String) async throws {
+        let harness = try Harness(peerResolver: SocketPeerResolver())
+        let path = harness.directory + "/control.sock"
+        let running = try await Self.start(harness, path: path, mode: 0o600)
+        defer { running.task.cancel() }
+        let fd = try Self.connectRaw(path)
+        Self.send(fd, request)
+        let (answer, closed) = Self.readAll(fd)
+        close(fd)
+        #expect(closed)
+        #expect(answer.hasPrefix("HTTP/1.1 400"), "\(answer.prefix(200))")
+        #expect(answer.lowercased().contains("content-type: application/json"))
+        #expect(answer.contains(#"{"error":{"code":"bad_request","message":"#))
+        // The connection still closes after the answer, and the server keeps serving others.
+        #expect(try Self.rawRequest(path: path, method: "GET", target: "/healthz").0 == 200)
     }
 
     @Test func gracefulShutdownFinishesInFlightRequests() async throws {
