@@ -65,23 +65,26 @@ extension TokenStore {
         let expiryHorizon = now.adding(revokeBeforeExpiry).unixMillis
         let lease = now.adding(Self.leaseDuration).unixMillis
         return try await write { db in
-            // Everything a claim needs comes with the due row (the due index leads to the table row directly);
-            // the full record is read only for the rare `failed` reopen.
+            // Everything a claim needs, the `failed` reopen included, comes with the due row (the due index leads
+            // to the table row directly).
             let rows = try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT id, state, due, provider, episode, attempts, sealed FROM (
-                        SELECT * FROM (SELECT id, state, expires_at AS due, provider, episode, attempts, sealed
+                    SELECT id, state, due, provider, episode, attempts, sealed, row_id FROM (
+                        SELECT * FROM (SELECT id, state, expires_at AS due, provider, episode, attempts, sealed,
+                                rowid AS row_id
                             FROM tokens INDEXED BY tokens_due_expiry
                             WHERE state = 'active' AND account = ? AND expires_at <= ? AND quarantine IS NULL
                             ORDER BY expires_at LIMIT ?)
                         UNION ALL
-                        SELECT * FROM (SELECT id, state, next_attempt_at AS due, provider, episode, attempts, sealed
+                        SELECT * FROM (SELECT id, state, next_attempt_at AS due, provider, episode, attempts, sealed,
+                                rowid AS row_id
                             FROM tokens INDEXED BY tokens_due_attempt
                             WHERE state = 'revoking' AND account = ? AND next_attempt_at <= ?
                               AND in_flight = 0 AND quarantine IS NULL
                             ORDER BY next_attempt_at LIMIT ?)
                         UNION ALL
                         -- One range per state: with `state IN (…)` SQLite sorts every due row before the LIMIT.
-                        SELECT * FROM (SELECT id, state, next_attempt_at AS due, provider, episode, attempts, sealed
+                        SELECT * FROM (SELECT id, state, next_attempt_at AS due, provider, episode, attempts, sealed,
+                                rowid AS row_id
                             FROM tokens INDEXED BY tokens_due_attempt
                             WHERE state = 'failed' AND account = ? AND next_attempt_at <= ? AND quarantine IS NULL
                             ORDER BY next_attempt_at LIMIT ?)
@@ -93,28 +96,36 @@ extension TokenStore {
             var claims: [Claim] = []
             claims.reserveCapacity(rows.count)
             for row in rows {
-                let id: String = row[0]
-                let state: String = row[1]
-                let episode: Int = row[4]
-                // Unseal before any transition: a row that cannot be opened (or names no known provider) is
-                // quarantined with its state unchanged (anchors.md §6.2), and everything else keeps going.
-                let providerText: String = row[3] ?? ""
-                let sealed: Data? = row[6]
-                let provider: ProviderKind
-                let token: String
-                do throws(Sealer.UnsealError) {
-                    guard let known = ProviderKind(rawValue: providerText) else {
-                        throw Sealer.UnsealError(description: "unknown provider '\(providerText)'")
+                // Read strictly, then unseal, before any transition: a row with a value of the wrong type, no known
+                // provider or sealed bytes that cannot be opened is quarantined with its state unchanged
+                // (anchors.md §6.2), and everything else keeps going. The rowid reaches even a row whose id is
+                // unreadable.
+                var columns = ColumnReader(row)
+                let id = columns.requiredText(0, "id")
+                let state = columns.requiredText(1, "state")
+                let provider = columns.required(ProviderKind.self, 3, "provider")
+                let episode = columns.integer(4, "episode").map { Int(truncatingIfNeeded: $0) }
+                let attempts = Int(truncatingIfNeeded: columns.requiredInteger(5, "attempts"))
+                let sealed = columns.blob(6, "sealed")
+                let rowID = columns.requiredInteger(7, "rowid")
+                var problem = columns.problems.isEmpty ? nil : columns.problems.joined(separator: "; ")
+                var token: String?
+                if problem == nil {
+                    do throws(Sealer.UnsealError) {
+                        guard let sealed else { throw Sealer.UnsealError(description: "no sealed token stored") }
+                        token = try self.sealer.open(sealed, tokenID: id)
+                    } catch {
+                        problem = error.description
                     }
-                    guard let sealed else { throw Sealer.UnsealError(description: "no sealed token stored") }
-                    (provider, token) = (known, try self.sealer.open(sealed, tokenID: id))
-                } catch {
-                    try db.cachedStatement(sql: "UPDATE tokens SET quarantine = ?, last_error = ? WHERE id = ?").execute(arguments: [error.description, "quarantined: \(error.description)", id])
+                }
+                guard let provider, let episode, let token, problem == nil else {
+                    let why = problem ?? "undecodable row"
+                    try db.cachedStatement(sql: "UPDATE tokens SET quarantine = ?, last_error = ? WHERE rowid = ?").execute(arguments: [why, "quarantined: \(why)", rowID])
                     try Self.insertAudit(
                         db, action: .quarantined, actor: .system("scheduler"), at: now,
-                        AuditFields(tokenID: id, episode: episode, reason: error.description))
+                        AuditFields(tokenID: id.isEmpty ? nil : id, episode: episode, reason: why))
                     self.logger.error(
-                        "token quarantined", metadata: ["token_id": "\(id)", "account": "\(account)", "error": "\(error)"])
+                        "token quarantined", metadata: ["token_id": "\(id)", "account": "\(account)", "error": "\(why)"])
                     continue
                 }
                 switch state {
@@ -127,10 +138,9 @@ extension TokenStore {
                         db, action: .revokeRequested, actor: .system("scheduler"), at: now,
                         AuditFields(tokenID: id, episode: episode, reason: RevocationReason.expired.rawValue))
                 case "failed":
-                    guard let record = try Self.fetchRecord(db, id: id) else { continue }
                     try Self.reopen(
-                        db, record: record, actor: .system("scheduler"), reason: "failed_retry_interval", now: now,
-                        inFlight: true)
+                        db, id: id, episode: episode, actor: .system("scheduler"), reason: "failed_retry_interval",
+                        now: now, inFlight: true)
                     try db.cachedStatement(sql: "UPDATE tokens SET next_attempt_at = ? WHERE id = ?")
                         .execute(arguments: [lease, id])
                 default:
@@ -142,7 +152,7 @@ extension TokenStore {
                 claims.append(
                     Claim(
                         id: id, provider: provider, account: account, episode: reopened ? episode + 1 : episode,
-                        attempts: reopened ? 0 : row[5], token: token))
+                        attempts: reopened ? 0 : attempts, token: token))
             }
             return claims
         }

@@ -121,21 +121,22 @@ extension TokenStore {
                 throw StoreError.conflict(
                     id: id, state: record.state, message: "token \(id) is \(record.state.rawValue); only failed tokens can be retried")
             }
-            try Self.reopen(db, record: record, actor: actor, reason: reason, now: now, inFlight: false)
+            try Self.reopen(
+                db, id: id, episode: record.episode, actor: actor, reason: reason, now: now, inFlight: false)
             return try self.existing(db, id)
         }
     }
 
     /// `failed → revoking`, `episode + 1`, attempts reset, audited as `retry` in the new episode.
     static func reopen(
-        _ db: Database, record: TokenRecord, actor: Actor, reason: String?, now: Date, inFlight: Bool
+        _ db: Database, id: String, episode: Int, actor: Actor, reason: String?, now: Date, inFlight: Bool
     ) throws {
         try compareAndSet(
-            db, id: record.id, from: .failed, to: .revoking,
+            db, id: id, from: .failed, to: .revoking,
             assignments: "attempts = 0, episode = episode + 1, next_attempt_at = ?, in_flight = ?, revoked_at = NULL",
             arguments: [now.unixMillis, inFlight ? 1 : 0])
         try insertAudit(
             db, action: .retry, actor: actor, at: now,
-            AuditFields(tokenID: record.id, episode: record.episode + 1, reason: reason))
+            AuditFields(tokenID: id, episode: episode + 1, reason: reason))
     }
 }
