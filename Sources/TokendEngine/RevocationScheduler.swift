@@ -288,7 +288,9 @@ public final class RevocationScheduler: Service, RevocationControl {
         let finalState = await recorder.record(AttemptRecord(claim: claim, result: result, decision: decision))
 
         metrics.attempt(provider: claim.provider, account: claim.account, result: result)
-        if let finalState, finalState.isTerminal {
+        // `forgotten` here means the token was forgotten while the call was in flight: the forget is its
+        // outcome, not this attempt, and it is no revocation.
+        if let finalState, finalState.isTerminal, finalState != .forgotten {
             metrics.revocation(provider: claim.provider, account: claim.account, outcome: finalState.rawValue)
         }
         let now = clock.now()

@@ -251,6 +251,7 @@ extension TokenStore {
     }
 
     /// Due-now backlog (expired active + due revoking) and the oldest overdue instant, across `accounts`.
+    /// Quarantined rows are not work the scheduler will do, so they count in neither.
     public func backlog(accounts: [String], revokeBeforeExpiry: Duration = .zero) async throws
         -> (due: Int, oldest: Date?)
     {
@@ -260,15 +261,32 @@ extension TokenStore {
             var due = 0
             var oldest: Int64?
             for account in accounts {
-                due +=
-                    try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM tokens INDEXED BY tokens_due_expiry WHERE state = 'active' AND account = ? AND expires_at <= ?"), arguments: [account, horizon]) ?? 0
-                due +=
-                    try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM tokens INDEXED BY tokens_due_attempt WHERE state = 'revoking' AND account = ? AND next_attempt_at <= ?"), arguments: [account, now.unixMillis]) ?? 0
-                let first = try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(expires_at) FROM tokens INDEXED BY tokens_due_expiry WHERE state = 'active' AND account = ? AND expires_at <= ?"), arguments: [account, horizon])
-                let firstRetry = try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(next_attempt_at) FROM tokens INDEXED BY tokens_due_attempt WHERE state = 'revoking' AND account = ? AND next_attempt_at <= ?"), arguments: [account, now.unixMillis])
+                let window: StatementArguments = [account, horizon, account, now.unixMillis]
+                due += try Int.fetchOne(db.cachedStatement(sql: Self.dueCountSQL), arguments: window) ?? 0
+                due -= try Int.fetchOne(db.cachedStatement(sql: Self.quarantinedDueCountSQL), arguments: window) ?? 0
+                let first = try Int64.fetchOne(db.cachedStatement(sql: Self.oldestExpiredSQL), arguments: [account, horizon])
+                let firstRetry = try Int64.fetchOne(db.cachedStatement(sql: Self.oldestRetrySQL), arguments: [account, now.unixMillis])
                 for value in [first, firstRetry].compactMap({ $0 }) { oldest = min(oldest ?? value, value) }
             }
             return (due, oldest.map(Date.init(unixMillis:)))
         }
     }
+
+    // The counts stay the due indexes' range searches, without a `quarantine` term that would make the retry
+    // count (a covering search) read a table row per due token, which a clock jump can make a million; the few
+    // quarantined rows are subtracted through their partial index instead.
+    static let dueCountSQL = """
+        SELECT (SELECT count(*) FROM tokens INDEXED BY tokens_due_expiry
+                WHERE state = 'active' AND account = ?1 AND expires_at <= ?2)
+             + (SELECT count(*) FROM tokens INDEXED BY tokens_due_attempt
+                WHERE state = 'revoking' AND account = ?3 AND next_attempt_at <= ?4)
+        """
+    static let quarantinedDueCountSQL = """
+        SELECT count(*) FROM tokens INDEXED BY tokens_quarantine
+        WHERE quarantine IS NOT NULL AND ((state = 'active' AND account = ?1 AND expires_at <= ?2)
+            OR (state = 'revoking' AND account = ?3 AND next_attempt_at <= ?4))
+        """
+    // min() walks the index from the low end and stops at the first row that is not quarantined.
+    static let oldestExpiredSQL = "SELECT min(expires_at) FROM tokens INDEXED BY tokens_due_expiry WHERE state = 'active' AND account = ? AND expires_at <= ? AND quarantine IS NULL"
+    static let oldestRetrySQL = "SELECT min(next_attempt_at) FROM tokens INDEXED BY tokens_due_attempt WHERE state = 'revoking' AND account = ? AND next_attempt_at <= ? AND quarantine IS NULL"
 }

@@ -59,4 +59,23 @@ import TokendCore
         // Skipped by later passes.
         #expect(try await h.store.claimDue(account: "acme", limit: 10).isEmpty)
     }
+
+    @Test func backlogLeavesQuarantinedRowsOut() async throws {
+        let h = try StoreHarness()
+        defer { h.cleanup() }
+        let oldest = try await h.register("oldest", ttl: .seconds(-60))
+        let stuck = try await h.register("stuck", ttl: .seconds(-30))
+        try await h.register("due", ttl: .seconds(-10))
+        try await h.register("later", ttl: .seconds(3600))
+        _ = try await h.store.requestRevoke(id: stuck.id, reason: .requested, note: nil, actor: StoreHarness.operatorActor)
+        let raw = try h.rawQueue()
+        try await raw.write { db in
+            try db.execute(
+                sql: "UPDATE tokens SET quarantine = 'test' WHERE id IN (?, ?)", arguments: [oldest.id, stuck.id])
+        }
+        try raw.close()
+        let backlog = try await h.store.backlog(accounts: ["acme"])
+        #expect(backlog.due == 1)
+        #expect(backlog.oldest == h.clock.now().adding(.seconds(-10)))
+    }
 }
