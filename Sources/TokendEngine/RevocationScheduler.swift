@@ -39,6 +39,9 @@ public final class RevocationScheduler: Service, RevocationControl {
         var lastLoopAt: Date?
         var shuttingDown = false
         var stalled = false
+        /// Tokens forgotten under a claim (``forgotten(id:)``); checked before each provider call, so it stays
+        /// empty, and the check costs nothing, unless an admin forgets claimed tokens.
+        var forgotten: Set<String> = []
     }
 
     private let store: TokenStore
@@ -83,6 +86,8 @@ public final class RevocationScheduler: Service, RevocationControl {
     public func wake() { signal.signal() }
 
     public func sweep() { signal.signal() }
+
+    public func forgotten(id: String) { state.withLock { _ = $0.forgotten.insert(id) } }
 
     public func hold(reason: String, actor: Actor) async throws {
         try await setHold(HoldState(held: true, reason: reason), actor: actor, persist: true)
@@ -231,6 +236,11 @@ public final class RevocationScheduler: Service, RevocationControl {
 
     /// Claims for every lane that has room; returns whether any lane may have more due work right now.
     private func claimPass(options: Options) async -> Bool {
+        // Claims enter lanes only here, so while every lane is empty no claim is in memory: a forget heard after
+        // its claim's call had finished leaves an entry nothing would remove, and this is the moment to drop it.
+        if state.withLock({ !$0.forgotten.isEmpty }) && lanes.allSatisfy(\.isIdle) {
+            state.withLock { $0.forgotten.removeAll() }
+        }
         var more = false
         for lane in lanes {
             let room = min(lane.room, options.schedule.claimBatch)
@@ -269,11 +279,26 @@ public final class RevocationScheduler: Service, RevocationControl {
     private func perform(_ claim: Claim, _ account: Configuration.Account, _ lane: AccountLane) async
         -> AccountLane.Finish
     {
-        if Task.isCancelled || state.withLock({ $0.hold.held || $0.shuttingDown }) {
-            // Hold entered after the claim: no provider call; the token waits as `revoking`.
+        enum Skip { case drop, release }
+        let cancelled = Task.isCancelled
+        // Under the lock `forgotten(id:)` takes: once the engine has heard of a forget, no call for it starts.
+        let skip = state.withLock { state -> Skip? in
+            if !state.forgotten.isEmpty && state.forgotten.remove(claim.id) != nil { return .drop }
+            return cancelled || state.hold.held || state.shuttingDown ? .release : nil
+        }
+        switch skip {
+        case .drop:
+            // Out of custody: nothing to send, and nothing to release (the forget cleared the lease).
+            logger.info("claim dropped: token forgotten", metadata: ["token_id": "\(claim.id)"])
+            if lane.room > 0 { signal.signal() }
+            return {}
+        case .release:
+            // Hold (or shutdown) began after the claim: no provider call; the token waits as `revoking`.
             try? await store.release([claim])
             if lane.room > 0 { signal.signal() }
             return {}
+        case nil:
+            break
         }
         let result = await performer.logoff(account: account, token: claim.token)
         return { await self.finish(claim, result, lane) }
@@ -294,7 +319,11 @@ public final class RevocationScheduler: Service, RevocationControl {
             metrics.revocation(provider: claim.provider, account: claim.account, outcome: finalState.rawValue)
         }
         let now = clock.now()
-        state.withLock { $0.health[claim.account]?.record(result.outcome, at: now) }
+        state.withLock { state in
+            state.health[claim.account]?.record(result.outcome, at: now)
+            // A forget heard while this call was in flight: there is no claim left to drop.
+            if !state.forgotten.isEmpty { state.forgotten.remove(claim.id) }
+        }
         let level: Logger.Level
         switch result.outcome {
         case .revoked, .alreadyRevoked: level = .info
