@@ -198,7 +198,10 @@ let package = Package(
         ),
         .testTarget(
             name: "TokendEngineTests",
-            dependencies: ["TokendEngine", "TokendFakeProviders"],
+            dependencies: [
+                "TokendEngine", "TokendFakeProviders",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TokendSystemdTests", dependencies: ["TokendSystemd"], swiftSettings: swiftSettings),

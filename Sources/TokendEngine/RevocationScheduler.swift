@@ -153,10 +153,11 @@ public final class RevocationScheduler: Service, RevocationControl {
         }
         let options = state.withLock { $0.options }
         if options.startHeld && !persisted.held {
-            try await setHold(
+            // In effect even if its audit row cannot be written (setHold logged that): not a reason to exit.
+            try? await setHold(
                 HoldState(held: true, reason: "start-up flag --hold"), actor: .system("startup"), persist: false)
         }
-        try await checkBreaker(context: "start-up")
+        await checkBreaker(context: "start-up")
 
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
@@ -209,7 +210,7 @@ public final class RevocationScheduler: Service, RevocationControl {
                 != nil
             {
                 logger.warning("wall clock jumped", metadata: ["by_ms": "\((wallElapsed - (passStarted - lastMonotonic)).milliseconds)"])
-                try? await checkBreaker(context: "clock jump")
+                await checkBreaker(context: "clock jump")
             }
             lastWall = wallNow
             lastMonotonic = passStarted
@@ -340,11 +341,35 @@ public final class RevocationScheduler: Service, RevocationControl {
         logger.log(level: level, "logoff", metadata: metadata)
     }
 
+    /// Enters or leaves hold, recording it in the store (the `hold`/`resume` audit event, and with `persist` the
+    /// flag that survives restarts).
+    ///
+    /// Entering takes effect in memory first: a hold keeps provider calls from starting and must not depend on
+    /// the database accepting a write (a full disk during a clock jump is exactly when it is needed). If the
+    /// write fails the hold stays in effect; the failure is logged and thrown. Leaving is written first: a resume
+    /// the store has not recorded would be undone by the persisted flag at the next start.
     private func setHold(_ hold: HoldState, actor: Actor, persist: Bool) async throws {
-        try await store.setHold(hold, actor: actor, persist: persist)
+        if hold.held {
+            apply(hold, persisted: persist)
+            do {
+                try await store.setHold(hold, actor: actor, persist: persist)
+            } catch {
+                state.withLock { $0.holdPersisted = false }
+                logger.error(
+                    "hold in effect but not recorded in the store",
+                    metadata: ["reason": "\(hold.reason ?? "")", "error": "\(error)"])
+                throw error
+            }
+        } else {
+            try await store.setHold(hold, actor: actor, persist: persist)
+            apply(hold, persisted: false)
+        }
+    }
+
+    private func apply(_ hold: HoldState, persisted: Bool) {
         state.withLock {
             $0.hold = hold
-            $0.holdPersisted = persist && hold.held
+            $0.holdPersisted = persisted && hold.held
         }
         if hold.held {
             logger.warning("hold: no provider calls until resumed", metadata: ["reason": "\(hold.reason ?? "")"])
@@ -353,13 +378,22 @@ public final class RevocationScheduler: Service, RevocationControl {
         }
     }
 
-    private func checkBreaker(context: String) async throws {
+    /// Enters hold if too much is due. Never throws: a store that cannot be read or written must neither end the
+    /// scheduler (at start-up that would exit the daemon) nor keep a hold from taking effect.
+    private func checkBreaker(context: String) async {
         let options = state.withLock { $0.options }
         guard !state.withLock({ $0.hold.held }) else { return }
-        let backlog = try await store.backlog(
-            accounts: lanes.map(\.name), revokeBeforeExpiry: options.schedule.revokeBeforeExpiry)
+        let backlog: (due: Int, oldest: Date?)
+        do {
+            backlog = try await store.backlog(
+                accounts: lanes.map(\.name), revokeBeforeExpiry: options.schedule.revokeBeforeExpiry)
+        } catch {
+            // Claims need the same store, so nothing is sent while it cannot be read either.
+            logger.error("breaker cannot count the backlog", metadata: ["context": "\(context)", "error": "\(error)"])
+            return
+        }
         if let trip = options.schedule.breaker.check(dueCount: backlog.due) {
-            try await setHold(
+            try? await setHold(
                 HoldState(held: true, reason: "\(trip) (\(context))"), actor: .system("breaker"), persist: false)
         }
     }
