@@ -201,6 +201,8 @@ let package = Package(
             dependencies: [
                 "TokendEngine", "TokendFakeProviders",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
