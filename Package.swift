@@ -200,7 +200,12 @@ let package = Package(
         ),
         .testTarget(
             name: "TokendEngineTests",
-            dependencies: ["TokendEngine", "TokendFakeProviders"],
+            dependencies: [
+                "TokendEngine", "TokendFakeProviders",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TokendSystemdTests", dependencies: ["TokendSystemd"], swiftSettings: swiftSettings),

@@ -214,6 +214,8 @@ extension ControlAPI {
         let note = try object.string("reason", maxBytes: InputLimits.maxReasonBytes)
         try object.finish()
         let result = try await store.forget(id: existing.id, note: note, actor: caller.actor)
+        // A claim may wait in a lane behind a slow provider: it must not reach the provider now.
+        if result.interruptedClaim { engine.forgotten(id: existing.id) }
         return JSONResponse.make(.ok, result.record.json)
     }
 

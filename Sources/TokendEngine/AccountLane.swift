@@ -35,6 +35,8 @@ final class AccountLane: Sendable {
     var account: Configuration.Account { state.withLock { $0.account } }
     var name: String { state.withLock { $0.account.name } }
     var inFlight: Int { state.withLock { $0.inFlight } }
+    /// Holds no claim: none queued, none at the provider, none being recorded.
+    var isIdle: Bool { state.withLock { $0.queue.isEmpty && $0.inFlight == 0 && $0.recording == 0 } }
 
     /// A new call starts only while fewer outcomes than this wait for their commit (calls already in flight may
     /// add to them), so at most twice the concurrency of attempts are ever unrecorded.

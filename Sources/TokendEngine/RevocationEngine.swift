@@ -12,6 +12,9 @@ public protocol RevocationControl: Sendable {
     func wake()
     /// Run a pass now (`POST /v1/sweep`, SIGUSR1).
     func sweep()
+    /// Token `id` was forgotten while the scheduler held a claim of it (`TransitionResult.interruptedClaim`):
+    /// the claim is dropped unless its provider call has already started. Call after the change committed.
+    func forgotten(id: String)
     /// Enter hold: no provider calls until resumed. Persisted and audited.
     func hold(reason: String, actor: Actor) async throws
     /// Leave hold (also clears a breaker trip). Persisted and audited.

@@ -39,6 +39,9 @@ public final class RevocationScheduler: Service, RevocationControl {
         var lastLoopAt: Date?
         var shuttingDown = false
         var stalled = false
+        /// Tokens forgotten under a claim (``forgotten(id:)``); checked before each provider call, so it stays
+        /// empty, and the check costs nothing, unless an admin forgets claimed tokens.
+        var forgotten: Set<String> = []
     }
 
     private let store: TokenStore
@@ -83,6 +86,8 @@ public final class RevocationScheduler: Service, RevocationControl {
     public func wake() { signal.signal() }
 
     public func sweep() { signal.signal() }
+
+    public func forgotten(id: String) { state.withLock { _ = $0.forgotten.insert(id) } }
 
     public func hold(reason: String, actor: Actor) async throws {
         try await setHold(HoldState(held: true, reason: reason), actor: actor, persist: true)
@@ -148,10 +153,11 @@ public final class RevocationScheduler: Service, RevocationControl {
         }
         let options = state.withLock { $0.options }
         if options.startHeld && !persisted.held {
-            try await setHold(
+            // In effect even if its audit row cannot be written (setHold logged that): not a reason to exit.
+            try? await setHold(
                 HoldState(held: true, reason: "start-up flag --hold"), actor: .system("startup"), persist: false)
         }
-        try await checkBreaker(context: "start-up")
+        await checkBreaker(context: "start-up")
 
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
@@ -204,7 +210,7 @@ public final class RevocationScheduler: Service, RevocationControl {
                 != nil
             {
                 logger.warning("wall clock jumped", metadata: ["by_ms": "\((wallElapsed - (passStarted - lastMonotonic)).milliseconds)"])
-                try? await checkBreaker(context: "clock jump")
+                await checkBreaker(context: "clock jump")
             }
             lastWall = wallNow
             lastMonotonic = passStarted
@@ -231,6 +237,11 @@ public final class RevocationScheduler: Service, RevocationControl {
 
     /// Claims for every lane that has room; returns whether any lane may have more due work right now.
     private func claimPass(options: Options) async -> Bool {
+        // Claims enter lanes only here, so while every lane is empty no claim is in memory: a forget heard after
+        // its claim's call had finished leaves an entry nothing would remove, and this is the moment to drop it.
+        if state.withLock({ !$0.forgotten.isEmpty }) && lanes.allSatisfy(\.isIdle) {
+            state.withLock { $0.forgotten.removeAll() }
+        }
         var more = false
         for lane in lanes {
             let room = min(lane.room, options.schedule.claimBatch)
@@ -269,11 +280,26 @@ public final class RevocationScheduler: Service, RevocationControl {
     private func perform(_ claim: Claim, _ account: Configuration.Account, _ lane: AccountLane) async
         -> AccountLane.Finish
     {
-        if Task.isCancelled || state.withLock({ $0.hold.held || $0.shuttingDown }) {
-            // Hold entered after the claim: no provider call; the token waits as `revoking`.
+        enum Skip { case drop, release }
+        let cancelled = Task.isCancelled
+        // Under the lock `forgotten(id:)` takes: once the engine has heard of a forget, no call for it starts.
+        let skip = state.withLock { state -> Skip? in
+            if !state.forgotten.isEmpty && state.forgotten.remove(claim.id) != nil { return .drop }
+            return cancelled || state.hold.held || state.shuttingDown ? .release : nil
+        }
+        switch skip {
+        case .drop:
+            // Out of custody: nothing to send, and nothing to release (the forget cleared the lease).
+            logger.info("claim dropped: token forgotten", metadata: ["token_id": "\(claim.id)"])
+            if lane.room > 0 { signal.signal() }
+            return {}
+        case .release:
+            // Hold (or shutdown) began after the claim: no provider call; the token waits as `revoking`.
             try? await store.release([claim])
             if lane.room > 0 { signal.signal() }
             return {}
+        case nil:
+            break
         }
         let result = await performer.logoff(account: account, token: claim.token)
         return { await self.finish(claim, result, lane) }
@@ -288,11 +314,17 @@ public final class RevocationScheduler: Service, RevocationControl {
         let finalState = await recorder.record(AttemptRecord(claim: claim, result: result, decision: decision))
 
         metrics.attempt(provider: claim.provider, account: claim.account, result: result)
-        if let finalState, finalState.isTerminal {
+        // `forgotten` here means the token was forgotten while the call was in flight: the forget is its
+        // outcome, not this attempt, and it is no revocation.
+        if let finalState, finalState.isTerminal, finalState != .forgotten {
             metrics.revocation(provider: claim.provider, account: claim.account, outcome: finalState.rawValue)
         }
         let now = clock.now()
-        state.withLock { $0.health[claim.account]?.record(result.outcome, at: now) }
+        state.withLock { state in
+            state.health[claim.account]?.record(result.outcome, at: now)
+            // A forget heard while this call was in flight: there is no claim left to drop.
+            if !state.forgotten.isEmpty { state.forgotten.remove(claim.id) }
+        }
         let level: Logger.Level
         switch result.outcome {
         case .revoked, .alreadyRevoked: level = .info
@@ -309,11 +341,35 @@ public final class RevocationScheduler: Service, RevocationControl {
         logger.log(level: level, "logoff", metadata: metadata)
     }
 
+    /// Enters or leaves hold, recording it in the store (the `hold`/`resume` audit event, and with `persist` the
+    /// flag that survives restarts).
+    ///
+    /// Entering takes effect in memory first: a hold keeps provider calls from starting and must not depend on
+    /// the database accepting a write (a full disk during a clock jump is exactly when it is needed). If the
+    /// write fails the hold stays in effect; the failure is logged and thrown. Leaving is written first: a resume
+    /// the store has not recorded would be undone by the persisted flag at the next start.
     private func setHold(_ hold: HoldState, actor: Actor, persist: Bool) async throws {
-        try await store.setHold(hold, actor: actor, persist: persist)
+        if hold.held {
+            apply(hold, persisted: persist)
+            do {
+                try await store.setHold(hold, actor: actor, persist: persist)
+            } catch {
+                state.withLock { $0.holdPersisted = false }
+                logger.error(
+                    "hold in effect but not recorded in the store",
+                    metadata: ["reason": "\(hold.reason ?? "")", "error": "\(error)"])
+                throw error
+            }
+        } else {
+            try await store.setHold(hold, actor: actor, persist: persist)
+            apply(hold, persisted: false)
+        }
+    }
+
+    private func apply(_ hold: HoldState, persisted: Bool) {
         state.withLock {
             $0.hold = hold
-            $0.holdPersisted = persist && hold.held
+            $0.holdPersisted = persisted && hold.held
         }
         if hold.held {
             logger.warning("hold: no provider calls until resumed", metadata: ["reason": "\(hold.reason ?? "")"])
@@ -322,13 +378,22 @@ public final class RevocationScheduler: Service, RevocationControl {
         }
     }
 
-    private func checkBreaker(context: String) async throws {
+    /// Enters hold if too much is due. Never throws: a store that cannot be read or written must neither end the
+    /// scheduler (at start-up that would exit the daemon) nor keep a hold from taking effect.
+    private func checkBreaker(context: String) async {
         let options = state.withLock { $0.options }
         guard !state.withLock({ $0.hold.held }) else { return }
-        let backlog = try await store.backlog(
-            accounts: lanes.map(\.name), revokeBeforeExpiry: options.schedule.revokeBeforeExpiry)
+        let backlog: (due: Int, oldest: Date?)
+        do {
+            backlog = try await store.backlog(
+                accounts: lanes.map(\.name), revokeBeforeExpiry: options.schedule.revokeBeforeExpiry)
+        } catch {
+            // Claims need the same store, so nothing is sent while it cannot be read either.
+            logger.error("breaker cannot count the backlog", metadata: ["context": "\(context)", "error": "\(error)"])
+            return
+        }
         if let trip = options.schedule.breaker.check(dueCount: backlog.due) {
-            try await setHold(
+            try? await setHold(
                 HoldState(held: true, reason: "\(trip) (\(context))"), actor: .system("breaker"), persist: false)
         }
     }

@@ -44,7 +44,7 @@ extension TokenStore {
     public func lookup(rawToken: String) async throws -> [TokenRecord] {
         let fingerprint = sealer.fingerprint(rawToken)
         return try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: Self.lookupSQL), arguments: [fingerprint]).map(Self.record)
+            try Row.fetchAll(db.cachedStatement(sql: Self.lookupSQL), arguments: [fingerprint]).compactMap(self.decoded)
         }
     }
 
@@ -80,13 +80,23 @@ extension TokenStore {
                     more = true
                     break
                 }
-                tokens.append(Self.record(row))
+                if let record = self.decoded(row) { tokens.append(record) }
             }
             var next: TokenCursor?
             if more, let last = tokens.last {
                 next = TokenCursor(expiresAtMillis: last.expiresAt.unixMillis, id: last.id)
             }
             return TokenPage(tokens: tokens, nextCursor: next)
+        }
+    }
+
+    /// A listed row as a record, or nil (logged) for one that cannot be placed in any listing; see ``record(_:)``.
+    private func decoded(_ row: Row) -> TokenRecord? {
+        do {
+            return try Self.record(row)
+        } catch {
+            logger.error("token row skipped", metadata: ["error": "\(error)"])
+            return nil
         }
     }
 

@@ -127,7 +127,7 @@ extension TokenStore {
         let input = item.input
         if let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(recordColumns) FROM tokens WHERE account = ? AND fingerprint = ?"), arguments: [input.account, item.fingerprint])
         {
-            return Registration(record: record(existing), created: false)
+            return Registration(record: try record(existing), created: false)
         }
         if limits.perOwner < .max || limits.perAccount < .max {
             let ownerLive =

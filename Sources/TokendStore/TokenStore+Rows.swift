@@ -9,55 +9,57 @@ extension TokenStore {
         revocation_note, episode, quarantine, job_id
         """
 
-    /// Decodes a row selected with ``recordColumns``. Undecodable values surface in `quarantine`, so one bad
-    /// row never stops a listing (anchors.md §6.2).
-    static func record(_ row: Row) -> TokenRecord {
+    /// Decodes a row selected with ``recordColumns``. Undecodable values (an unknown provider, labels that are
+    /// not JSON, a TEXT where the schema says INTEGER) surface in `quarantine`, so one bad row never stops a
+    /// listing (anchors.md §6.2). Only a row without a readable `id` or `expires_at` throws: every listing orders
+    /// and pages by them, so it cannot be placed.
+    static func record(_ row: Row) throws(StoreError) -> TokenRecord {
         // Columns by position (the order of `recordColumns`): name look-ups cost a lowercased compare each.
-        var problems: [String] = []
-        let providerText: String = row[1] ?? ""
-        let stateText: String = row[5] ?? ""
-        let labelsText: String = row[4] ?? "{}"
+        var columns = ColumnReader(row)
+        let id = columns.requiredText(0, "id")
+        let expiresAt = columns.requiredInteger(8, "expires_at")
+        guard columns.problems.isEmpty else {
+            throw .internalError("undecodable token row '\(id)': \(columns.problems.joined(separator: "; "))")
+        }
+        let provider = columns.required(ProviderKind.self, 1, "provider")
+        let state = columns.required(TokenState.self, 5, "state")
+        let labelsText = columns.requiredText(4, "labels")
         var labels: [String: String] = [:]
-        if labelsText != "{}" {  // the common case skips the decoder
+        if labelsText != "{}" && !labelsText.isEmpty {  // the common case skips the decoder
             if let data = labelsText.data(using: .utf8),
                 let decoded = try? JSONDecoder().decode([String: String].self, from: data)
             {
                 labels = decoded
             } else {
-                problems.append("labels not decodable")
+                columns.note("labels not decodable")
             }
         }
-        let provider = ProviderKind(rawValue: providerText)
-        if provider == nil { problems.append("unknown provider '\(providerText)'") }
-        let state = TokenState(rawValue: stateText)
-        if state == nil { problems.append("unknown state '\(stateText)'") }
-        let reasonText: String? = row[15]
-        var quarantine: String? = row[18]
-        if !problems.isEmpty {
-            quarantine = ([quarantine].compactMap { $0 } + problems).joined(separator: "; ")
-        }
-        return TokenRecord(
-            id: row[0],
+        let record = TokenRecord(
+            id: id,
             provider: provider ?? .fogbugz,
-            account: row[2],
-            owner: row[3],
+            account: columns.requiredText(2, "account"),
+            owner: columns.requiredText(3, "owner"),
             labels: labels,
             state: state ?? .active,
-            fingerprint: row[6],
-            issuedAt: Date(unixMillis: row[7]),
-            expiresAt: Date(unixMillis: row[8]),
-            lastRenewedAt: (row[9] as Int64?).map(Date.init(unixMillis:)),
-            registeredByUID: UInt32(truncatingIfNeeded: row[10] as Int64),
-            attempts: row[11],
-            nextAttemptAt: (row[12] as Int64?).map(Date.init(unixMillis:)),
-            lastError: row[13],
-            revokedAt: (row[14] as Int64?).map(Date.init(unixMillis:)),
-            revocationReason: reasonText.flatMap(RevocationReason.init(rawValue:)),
-            revocationNote: row[16],
-            episode: row[17],
-            quarantine: quarantine,
-            jobID: row[19]
+            fingerprint: columns.requiredText(6, "fingerprint"),
+            issuedAt: Date(unixMillis: columns.requiredInteger(7, "issued_at")),
+            expiresAt: Date(unixMillis: expiresAt),
+            lastRenewedAt: columns.integer(9, "last_renewed_at").map(Date.init(unixMillis:)),
+            registeredByUID: UInt32(truncatingIfNeeded: columns.requiredInteger(10, "registered_by_uid")),
+            attempts: Int(truncatingIfNeeded: columns.requiredInteger(11, "attempts")),
+            nextAttemptAt: columns.integer(12, "next_attempt_at").map(Date.init(unixMillis:)),
+            lastError: columns.text(13, "last_error"),
+            revokedAt: columns.integer(14, "revoked_at").map(Date.init(unixMillis:)),
+            revocationReason: columns.text(15, "revocation_reason").flatMap(RevocationReason.init(rawValue:)),
+            revocationNote: columns.text(16, "revocation_note"),
+            episode: Int(truncatingIfNeeded: columns.requiredInteger(17, "episode")),
+            quarantine: columns.text(18, "quarantine"),
+            jobID: columns.text(19, "job_id")
         )
+        guard !columns.problems.isEmpty else { return record }
+        var quarantined = record
+        quarantined.quarantine = ([record.quarantine].compactMap { $0 } + columns.problems).joined(separator: "; ")
+        return quarantined
     }
 
     static func fetchRecord(_ db: Database, id: String) throws -> TokenRecord? {

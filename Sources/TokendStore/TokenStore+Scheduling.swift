@@ -65,23 +65,26 @@ extension TokenStore {
         let expiryHorizon = now.adding(revokeBeforeExpiry).unixMillis
         let lease = now.adding(Self.leaseDuration).unixMillis
         return try await write { db in
-            // Everything a claim needs comes with the due row (the due index leads to the table row directly);
-            // the full record is read only for the rare `failed` reopen.
+            // Everything a claim needs, the `failed` reopen included, comes with the due row (the due index leads
+            // to the table row directly).
             let rows = try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT id, state, due, provider, episode, attempts, sealed FROM (
-                        SELECT * FROM (SELECT id, state, expires_at AS due, provider, episode, attempts, sealed
+                    SELECT id, state, due, provider, episode, attempts, sealed, row_id FROM (
+                        SELECT * FROM (SELECT id, state, expires_at AS due, provider, episode, attempts, sealed,
+                                rowid AS row_id
                             FROM tokens INDEXED BY tokens_due_expiry
                             WHERE state = 'active' AND account = ? AND expires_at <= ? AND quarantine IS NULL
                             ORDER BY expires_at LIMIT ?)
                         UNION ALL
-                        SELECT * FROM (SELECT id, state, next_attempt_at AS due, provider, episode, attempts, sealed
+                        SELECT * FROM (SELECT id, state, next_attempt_at AS due, provider, episode, attempts, sealed,
+                                rowid AS row_id
                             FROM tokens INDEXED BY tokens_due_attempt
                             WHERE state = 'revoking' AND account = ? AND next_attempt_at <= ?
                               AND in_flight = 0 AND quarantine IS NULL
                             ORDER BY next_attempt_at LIMIT ?)
                         UNION ALL
                         -- One range per state: with `state IN (…)` SQLite sorts every due row before the LIMIT.
-                        SELECT * FROM (SELECT id, state, next_attempt_at AS due, provider, episode, attempts, sealed
+                        SELECT * FROM (SELECT id, state, next_attempt_at AS due, provider, episode, attempts, sealed,
+                                rowid AS row_id
                             FROM tokens INDEXED BY tokens_due_attempt
                             WHERE state = 'failed' AND account = ? AND next_attempt_at <= ? AND quarantine IS NULL
                             ORDER BY next_attempt_at LIMIT ?)
@@ -93,28 +96,36 @@ extension TokenStore {
             var claims: [Claim] = []
             claims.reserveCapacity(rows.count)
             for row in rows {
-                let id: String = row[0]
-                let state: String = row[1]
-                let episode: Int = row[4]
-                // Unseal before any transition: a row that cannot be opened (or names no known provider) is
-                // quarantined with its state unchanged (anchors.md §6.2), and everything else keeps going.
-                let providerText: String = row[3] ?? ""
-                let sealed: Data? = row[6]
-                let provider: ProviderKind
-                let token: String
-                do throws(Sealer.UnsealError) {
-                    guard let known = ProviderKind(rawValue: providerText) else {
-                        throw Sealer.UnsealError(description: "unknown provider '\(providerText)'")
+                // Read strictly, then unseal, before any transition: a row with a value of the wrong type, no known
+                // provider or sealed bytes that cannot be opened is quarantined with its state unchanged
+                // (anchors.md §6.2), and everything else keeps going. The rowid reaches even a row whose id is
+                // unreadable.
+                var columns = ColumnReader(row)
+                let id = columns.requiredText(0, "id")
+                let state = columns.requiredText(1, "state")
+                let provider = columns.required(ProviderKind.self, 3, "provider")
+                let episode = columns.integer(4, "episode").map { Int(truncatingIfNeeded: $0) }
+                let attempts = Int(truncatingIfNeeded: columns.requiredInteger(5, "attempts"))
+                let sealed = columns.blob(6, "sealed")
+                let rowID = columns.requiredInteger(7, "rowid")
+                var problem = columns.problems.isEmpty ? nil : columns.problems.joined(separator: "; ")
+                var token: String?
+                if problem == nil {
+                    do throws(Sealer.UnsealError) {
+                        guard let sealed else { throw Sealer.UnsealError(description: "no sealed token stored") }
+                        token = try self.sealer.open(sealed, tokenID: id)
+                    } catch {
+                        problem = error.description
                     }
-                    guard let sealed else { throw Sealer.UnsealError(description: "no sealed token stored") }
-                    (provider, token) = (known, try self.sealer.open(sealed, tokenID: id))
-                } catch {
-                    try db.cachedStatement(sql: "UPDATE tokens SET quarantine = ?, last_error = ? WHERE id = ?").execute(arguments: [error.description, "quarantined: \(error.description)", id])
+                }
+                guard let provider, let episode, let token, problem == nil else {
+                    let why = problem ?? "undecodable row"
+                    try db.cachedStatement(sql: "UPDATE tokens SET quarantine = ?, last_error = ? WHERE rowid = ?").execute(arguments: [why, "quarantined: \(why)", rowID])
                     try Self.insertAudit(
                         db, action: .quarantined, actor: .system("scheduler"), at: now,
-                        AuditFields(tokenID: id, episode: episode, reason: error.description))
+                        AuditFields(tokenID: id.isEmpty ? nil : id, episode: episode, reason: why))
                     self.logger.error(
-                        "token quarantined", metadata: ["token_id": "\(id)", "account": "\(account)", "error": "\(error)"])
+                        "token quarantined", metadata: ["token_id": "\(id)", "account": "\(account)", "error": "\(why)"])
                     continue
                 }
                 switch state {
@@ -127,10 +138,9 @@ extension TokenStore {
                         db, action: .revokeRequested, actor: .system("scheduler"), at: now,
                         AuditFields(tokenID: id, episode: episode, reason: RevocationReason.expired.rawValue))
                 case "failed":
-                    guard let record = try Self.fetchRecord(db, id: id) else { continue }
                     try Self.reopen(
-                        db, record: record, actor: .system("scheduler"), reason: "failed_retry_interval", now: now,
-                        inFlight: true)
+                        db, id: id, episode: episode, actor: .system("scheduler"), reason: "failed_retry_interval",
+                        now: now, inFlight: true)
                     try db.cachedStatement(sql: "UPDATE tokens SET next_attempt_at = ? WHERE id = ?")
                         .execute(arguments: [lease, id])
                 default:
@@ -142,7 +152,7 @@ extension TokenStore {
                 claims.append(
                     Claim(
                         id: id, provider: provider, account: account, episode: reopened ? episode + 1 : episode,
-                        attempts: reopened ? 0 : row[5], token: token))
+                        attempts: reopened ? 0 : attempts, token: token))
             }
             return claims
         }
@@ -241,6 +251,7 @@ extension TokenStore {
     }
 
     /// Due-now backlog (expired active + due revoking) and the oldest overdue instant, across `accounts`.
+    /// Quarantined rows are not work the scheduler will do, so they count in neither.
     public func backlog(accounts: [String], revokeBeforeExpiry: Duration = .zero) async throws
         -> (due: Int, oldest: Date?)
     {
@@ -250,15 +261,32 @@ extension TokenStore {
             var due = 0
             var oldest: Int64?
             for account in accounts {
-                due +=
-                    try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM tokens INDEXED BY tokens_due_expiry WHERE state = 'active' AND account = ? AND expires_at <= ?"), arguments: [account, horizon]) ?? 0
-                due +=
-                    try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM tokens INDEXED BY tokens_due_attempt WHERE state = 'revoking' AND account = ? AND next_attempt_at <= ?"), arguments: [account, now.unixMillis]) ?? 0
-                let first = try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(expires_at) FROM tokens INDEXED BY tokens_due_expiry WHERE state = 'active' AND account = ? AND expires_at <= ?"), arguments: [account, horizon])
-                let firstRetry = try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(next_attempt_at) FROM tokens INDEXED BY tokens_due_attempt WHERE state = 'revoking' AND account = ? AND next_attempt_at <= ?"), arguments: [account, now.unixMillis])
+                let window: StatementArguments = [account, horizon, account, now.unixMillis]
+                due += try Int.fetchOne(db.cachedStatement(sql: Self.dueCountSQL), arguments: window) ?? 0
+                due -= try Int.fetchOne(db.cachedStatement(sql: Self.quarantinedDueCountSQL), arguments: window) ?? 0
+                let first = try Int64.fetchOne(db.cachedStatement(sql: Self.oldestExpiredSQL), arguments: [account, horizon])
+                let firstRetry = try Int64.fetchOne(db.cachedStatement(sql: Self.oldestRetrySQL), arguments: [account, now.unixMillis])
                 for value in [first, firstRetry].compactMap({ $0 }) { oldest = min(oldest ?? value, value) }
             }
             return (due, oldest.map(Date.init(unixMillis:)))
         }
     }
+
+    // The counts stay the due indexes' range searches, without a `quarantine` term that would make the retry
+    // count (a covering search) read a table row per due token, which a clock jump can make a million; the few
+    // quarantined rows are subtracted through their partial index instead.
+    static let dueCountSQL = """
+        SELECT (SELECT count(*) FROM tokens INDEXED BY tokens_due_expiry
+                WHERE state = 'active' AND account = ?1 AND expires_at <= ?2)
+             + (SELECT count(*) FROM tokens INDEXED BY tokens_due_attempt
+                WHERE state = 'revoking' AND account = ?3 AND next_attempt_at <= ?4)
+        """
+    static let quarantinedDueCountSQL = """
+        SELECT count(*) FROM tokens INDEXED BY tokens_quarantine
+        WHERE quarantine IS NOT NULL AND ((state = 'active' AND account = ?1 AND expires_at <= ?2)
+            OR (state = 'revoking' AND account = ?3 AND next_attempt_at <= ?4))
+        """
+    // min() walks the index from the low end and stops at the first row that is not quarantined.
+    static let oldestExpiredSQL = "SELECT min(expires_at) FROM tokens INDEXED BY tokens_due_expiry WHERE state = 'active' AND account = ? AND expires_at <= ? AND quarantine IS NULL"
+    static let oldestRetrySQL = "SELECT min(next_attempt_at) FROM tokens INDEXED BY tokens_due_attempt WHERE state = 'revoking' AND account = ? AND next_attempt_at <= ? AND quarantine IS NULL"
 }

@@ -7,6 +7,9 @@ public struct TransitionResult: Sendable {
     public var record: TokenRecord
     /// False when the verb was an idempotent no-op (e.g. revoking a token already revoked).
     public var changed: Bool
+    /// The change took the token from under a claim of the scheduler (its lease was set): the claim may still
+    /// wait in memory for its provider call, and the engine must be told to drop it.
+    public var interruptedClaim = false
 }
 
 extension TokenStore {
@@ -82,7 +85,9 @@ extension TokenStore {
         }
     }
 
-    /// Drops a token from custody without calling the provider; erases the sealed bytes.
+    /// Drops a token from custody without calling the provider; erases the sealed bytes. When the result says
+    /// ``TransitionResult/interruptedClaim``, tell the engine (`RevocationControl.forgotten(id:)`) so that a
+    /// claim of the token that has not started its call yet is dropped.
     public func forget(id: String, note: String?, actor: Actor) async throws -> TransitionResult {
         let now = clock.now()
         return try await write { db in
@@ -97,6 +102,8 @@ extension TokenStore {
                 // A failed token's episode already ended with its `failed` event; forgetting it opens a new
                 // episode, so that each episode keeps at most one terminal event (audit_one_terminal).
                 let episode = record.state == .failed ? record.episode + 1 : record.episode
+                let claimed = try Bool.fetchOne(
+                    db.cachedStatement(sql: "SELECT in_flight FROM tokens WHERE id = ?"), arguments: [id]) ?? false
                 try Self.compareAndSet(
                     db, id: id, from: record.state, to: .forgotten,
                     assignments: """
@@ -107,7 +114,7 @@ extension TokenStore {
                 try Self.insertAudit(
                     db, action: .forgotten, actor: actor, at: now,
                     AuditFields(tokenID: id, episode: episode, reason: note))
-                return TransitionResult(record: try self.existing(db, id), changed: true)
+                return TransitionResult(record: try self.existing(db, id), changed: true, interruptedClaim: claimed)
             }
         }
     }
@@ -121,21 +128,22 @@ extension TokenStore {
                 throw StoreError.conflict(
                     id: id, state: record.state, message: "token \(id) is \(record.state.rawValue); only failed tokens can be retried")
             }
-            try Self.reopen(db, record: record, actor: actor, reason: reason, now: now, inFlight: false)
+            try Self.reopen(
+                db, id: id, episode: record.episode, actor: actor, reason: reason, now: now, inFlight: false)
             return try self.existing(db, id)
         }
     }
 
     /// `failed → revoking`, `episode + 1`, attempts reset, audited as `retry` in the new episode.
     static func reopen(
-        _ db: Database, record: TokenRecord, actor: Actor, reason: String?, now: Date, inFlight: Bool
+        _ db: Database, id: String, episode: Int, actor: Actor, reason: String?, now: Date, inFlight: Bool
     ) throws {
         try compareAndSet(
-            db, id: record.id, from: .failed, to: .revoking,
+            db, id: id, from: .failed, to: .revoking,
             assignments: "attempts = 0, episode = episode + 1, next_attempt_at = ?, in_flight = ?, revoked_at = NULL",
             arguments: [now.unixMillis, inFlight ? 1 : 0])
         try insertAudit(
             db, action: .retry, actor: actor, at: now,
-            AuditFields(tokenID: record.id, episode: record.episode + 1, reason: reason))
+            AuditFields(tokenID: id, episode: episode + 1, reason: reason))
     }
 }

@@ -30,6 +30,8 @@ final class FakeEngine: RevocationControl {
         var hold = false
         var holdReason: String?
         var wakes = 0
+        /// Ids the API reported as forgotten under a claim.
+        var forgotten: [String] = []
         var sweeps = 0
         /// What `waitForTerminal` makes of a revoking token (nil: leave it pending).
         var outcomeOnWait: ProviderOutcome?
@@ -44,6 +46,7 @@ final class FakeEngine: RevocationControl {
     init(store: TokenStore) { self.store = store }
 
     func wake() { state.withLock { $0.wakes += 1 } }
+    func forgotten(id: String) { state.withLock { $0.forgotten.append(id) } }
     func sweep() { state.withLock { $0.sweeps += 1 } }
 
     func hold(reason: String, actor: Actor) async throws {

@@ -156,6 +156,22 @@ import TokendCore
         }
     }
 
+    /// A forget that takes a token from under a scheduler claim tells the engine, so the claim never reaches the
+    /// provider; one of an unclaimed token does not (nothing would consume the entry).
+    @Test func forgetUnderAClaimTellsTheEngine() async throws {
+        let harness = try Harness()
+        try await harness.test { client in
+            let idle = try await client.register(token: "forget-idle")
+            let claimed = try await client.register(token: "forget-claimed")
+            #expect(try await client.call(.post, "/v1/tokens/\(claimed)/revoke").status == .accepted)
+            let claims = try await harness.store.claimDue(account: "acme", limit: 10)
+            #expect(claims.map(\.id) == [claimed])
+            #expect(try await client.call(.post, "/v1/tokens/\(idle)/forget", uid: 0).status == .ok)
+            #expect(try await client.call(.post, "/v1/tokens/\(claimed)/forget", uid: 0).status == .ok)
+            #expect(harness.engine.state.withLock { $0.forgotten } == [claimed])
+        }
+    }
+
     @Test func retryIsOperatorOnlyAndNeedsFailed() async throws {
         let harness = try Harness()
         try await harness.test { client in

@@ -86,13 +86,16 @@ struct EngineHarness {
         return schedule
     }
 
+    var databasePath: String { directory.appendingPathComponent("t.sqlite3").path }
+
     func scheduler(
         schedule: Configuration.Schedule = EngineHarness.schedule(), startHeld: Bool = false,
-        clock: any WallClock = SystemClock()
+        clock: any WallClock = SystemClock(), onLoop: @escaping @Sendable () -> Void = {}
     ) -> RevocationScheduler {
         RevocationScheduler(
             store: store, performer: performer, accounts: accounts,
-            options: .init(schedule: schedule, startHeld: startHeld, jitter: { 0.5 }), clock: clock)
+            options: .init(schedule: schedule, startHeld: startHeld, jitter: { 0.5 }), clock: clock,
+            onLoop: onLoop)
     }
 
     @discardableResult
@@ -132,4 +135,11 @@ func withRunning<T>(_ scheduler: RevocationScheduler, _ body: () async throws ->
         _ = try? await task.value
         throw error
     }
+}
+
+/// A count shared with `@Sendable` callbacks (a `Mutex` itself cannot be captured by an escaping closure).
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    var value: Int { count.withLock { $0 } }
+    @Sendable func increment() { count.withLock { $0 += 1 } }
 }

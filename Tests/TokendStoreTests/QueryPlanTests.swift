@@ -52,3 +52,34 @@ import TokendCore
         #expect(try await h.store.lookup(rawToken: "other-raw").isEmpty)
     }
 }
+
+/// The backlog (status, metrics and the breaker, which may count a million due rows after a clock jump) reads
+/// the due indexes, and the quarantined rows only through their partial index.
+@Suite struct BacklogQueryPlanTests {
+    private func plan(_ sql: String, _ arguments: StatementArguments = ["acme", 1, "acme", 1]) throws -> String {
+        let h = try StoreHarness()
+        defer { h.cleanup() }
+        return try h.rawQueue().readSync { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments)
+                .map { $0["detail"] as String }.joined(separator: "\n")
+        }
+    }
+
+    @Test func dueCountsAreIndexRangeSearches() throws {
+        let plan = try plan(TokenStore.dueCountSQL)
+        #expect(plan.contains("SEARCH tokens USING INDEX tokens_due_expiry (account=? AND expires_at<?)"), "\(plan)")
+        #expect(plan.contains("SEARCH tokens USING COVERING INDEX tokens_due_attempt (state=? AND account=? AND next_attempt_at<?)"), "\(plan)")
+    }
+
+    @Test func quarantinedRowsAreCountedThroughTheirPartialIndex() throws {
+        let plan = try plan(TokenStore.quarantinedDueCountSQL)
+        #expect(plan.contains("tokens_quarantine"), "\(plan)")
+    }
+
+    @Test func oldestOverdueSearchesTheDueIndexes() throws {
+        let expired = try plan(TokenStore.oldestExpiredSQL, ["acme", 1])
+        #expect(expired.contains("SEARCH tokens USING INDEX tokens_due_expiry"), "\(expired)")
+        let retry = try plan(TokenStore.oldestRetrySQL, ["acme", 1])
+        #expect(retry.contains("SEARCH tokens USING INDEX tokens_due_attempt"), "\(retry)")
+    }
+}
