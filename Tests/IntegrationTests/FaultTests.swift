@@ -124,4 +124,84 @@ struct FaultTests {
         await engine.shutdown()
         try await fb.shutdown(); try await bx.shutdown()
     }
+
+    /// The database stops growing (SQLITE_FULL from `max_page_count` on the store's writer connection) while the
+    /// real router, scheduler and provider clients run: registrations answer 503 `unavailable`, `/healthz` 503,
+    /// tokens falling due meanwhile cause no provider call (their outcome could not be recorded), and when space
+    /// returns the scheduler notices by itself and revokes each of them once.
+    @Test func fullDatabaseUnderTheAPIMakesNoProviderCallsAndRecovers() async throws {
+        let fb = try await FakeProviderServer.start(), bx = try await FakeProviderServer.start()
+        let engine = try InProcessEngine(fogbugz: fb, box: bx)
+        let schedule = InProcessEngine.schedule()
+        let scheduler = engine.scheduler(schedule: schedule)
+        let control = InProcessControl(engine: engine, scheduler: scheduler, schedule: schedule)
+        // Due in 3 s: the fault below is in place well before (checked), so they fall due during it.
+        var pending: [(id: String, token: String, fake: FakeProviderServer)] = []
+        for index in 0..<10 {
+            let token = "due-\(index)"
+            let (account, fake) = index % 2 == 0 ? ("fb", fb) : ("bx", bx)
+            fake.issue(token)
+            let record = try await engine.register(token, account: account, expiresIn: .seconds(3))
+            pending.append((record.id, token, fake))
+        }
+        let due = pending
+        let earliestDue = try #require(try await engine.store.token(id: due[0].id)).expiresAt
+        let filler = String(repeating: "x", count: 400)
+        try await running(scheduler) {
+            try await control.test { api in
+                #expect(try await api.healthz() == 200)
+                // Fill the file up to a cap: the last registration fails as the disk would.
+                try engine.store.setMaxPageCount(try engine.store.pageCount() + 2)
+                var full = false
+                for index in 0..<5_000 {
+                    do {
+                        try await engine.register("fill-\(index)-\(filler)", account: "fb", expiresIn: .seconds(3_600))
+                    } catch StoreError.unavailable {
+                        full = true
+                        break
+                    }
+                }
+                #expect(full)
+                try #require(Date() < earliestDue, "filling took too long: the due tokens fell due before the fault")
+
+                let refused = try await api.register("during-fault-\(filler)", account: "bx")
+                #expect(refused.status == 503)
+                #expect(InProcessControl.Caller.errorCode(refused.object) == "unavailable")
+                #expect(try await api.healthz() == 503)
+
+                // Past every due time (plus several sweeps), not one provider call.
+                let latestDue = try #require(try await engine.store.token(id: due[due.count - 1].id)).expiresAt
+                let called = await eventually(timeout: .seconds(max(0.5, latestDue.timeIntervalSinceNow + 0.5))) {
+                    fb.callCount + bx.callCount > 0
+                }
+                #expect(!called, "provider calls during the fault: \(fb.calls.compactMap(\.token) + bx.calls.compactMap(\.token))")
+                for item in due { #expect(try await engine.store.token(id: item.id)?.state == .active, "\(item.token)") }
+                #expect(!scheduler.storeAvailable)
+                #expect(try await api.healthz() == 503)
+
+                // Space returns: no request needed, the scheduler's own probe sees it.
+                try engine.store.setMaxPageCount(1_000_000)
+                let revoked = try await eventually(timeout: .seconds(5)) {
+                    var done = 0
+                    for item in due where try await engine.store.token(id: item.id)?.state == .revoked { done += 1 }
+                    return done == due.count
+                }
+                #expect(revoked)
+                #expect(scheduler.storeAvailable)
+                #expect(try await api.healthz() == 200)
+                bx.issue("after-fault")
+                let accepted = try await api.register("after-fault", account: "bx")
+                #expect(accepted.status == 201)
+            }
+        }
+        let terminal: Set<AuditAction> = [.revoked, .alreadyRevoked, .failed, .forgotten]
+        for (id, token, fake) in due {
+            let events = try await engine.store.audit(AuditQuery(tokenID: id, limit: 100)).events
+            #expect(events.filter { terminal.contains($0.action) }.count == 1, "\(token)")
+            #expect(fake.calls.filter { $0.endpoint.isLogoff && $0.token == token }.count == 1, "\(token)")
+            #expect(!fake.isLive(token))
+        }
+        await engine.shutdown()
+        try await fb.shutdown(); try await bx.shutdown()
+    }
 }
