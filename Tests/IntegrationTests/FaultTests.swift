@@ -8,42 +8,93 @@ import TokendStore
 
 @Suite("Fault survival (issue 8)", .serialized)
 struct FaultTests {
-    /// A provider answers 503 for a long stretch, then recovers: every token ends revoked, the other provider is
-    /// unaffected meanwhile, and no token is retried faster than its backoff allows.
+    /// A provider answers 503 for a long stretch (``FaultScale``: seconds in CI, minutes with
+    /// `TOKEND_LONG_FAULTS=1`), then recovers: the other provider's tokens keep being revoked within 1 s of expiry
+    /// meanwhile, every token ends revoked with exactly one terminal event, and the failing provider sees each
+    /// token's attempts no closer than the backoff allows.
     @Test func longOutageThenRecovery() async throws {
+        let scale = FaultScale.current
         let fb = try await FakeProviderServer.start(), bx = try await FakeProviderServer.start()
         let engine = try InProcessEngine(fogbugz: fb, box: bx)
-        let outage = (0..<20).map { "outage-\($0)" }
-        fb.issue(contentsOf: outage)
-        fb.failNext(70, status: 503, retryAfter: "0")
-        for token in outage { try await engine.register(token, account: "fb") }
         var schedule = InProcessEngine.schedule()
-        schedule.maxAttempts = 50
-        let scheduler = engine.scheduler(schedule: schedule)
-        try await running(scheduler) {
-            // Meanwhile the other provider keeps revoking.
-            let others = (0..<100).map { "healthy-\($0)" }
-            bx.issue(contentsOf: others)
-            for token in others { try await engine.register(token, account: "bx") }
-            let boxDone = try await eventually(timeout: .seconds(5)) {
-                try await engine.store.stateCounts().byState(provider: .box)[.revoked] == 100
+        schedule.retryBase = scale.retryBase
+        schedule.retryMaxDelay = scale.retryMaxDelay
+        // This is about backoff, not giving up: no token may run out of attempts during the outage.
+        schedule.maxAttempts = 100_000
+        // The outage is a span of time, not a number of answers: cleared when it ends.
+        fb.script(.status(503, retryAfter: "0"), times: Int.max)
+        var fbTokens: [(id: String, token: String)] = []
+        for index in 0..<20 {
+            fb.issue("outage-\(index)")
+            fbTokens.append((try await engine.register("outage-\(index)", account: "fb").id, "outage-\(index)"))
+        }
+        // More fall due halfway through.
+        for index in 0..<10 {
+            fb.issue("outage-late-\(index)")
+            let record = try await engine.register("outage-late-\(index)", account: "fb", expiresIn: scale.outage / 2)
+            fbTokens.append((record.id, "outage-late-\(index)"))
+        }
+        var bxTokens: [(id: String, token: String)] = []
+        let outageStarted = ContinuousClock.now
+        var outageEnded = outageStarted
+        try await running(engine.scheduler(schedule: schedule)) {
+            // Meanwhile the other provider gets new work every half second (or sixth of the outage).
+            var batch = 0
+            while ContinuousClock.now - outageStarted < scale.outage {
+                for index in 0..<10 {
+                    let token = "healthy-\(batch)-\(index)"
+                    bx.issue(token)
+                    bxTokens.append((try await engine.register(token, account: "bx", expiresIn: .milliseconds(100)).id, token))
+                }
+                batch += 1
+                try await Task.sleep(for: min(.milliseconds(500), scale.outage / 6))
             }
-            #expect(boxDone)
-            let recovered = try await eventually(timeout: .seconds(30)) {
-                try await engine.store.stateCounts().byState(provider: .fogbugz)[.revoked] == 20
+            outageEnded = ContinuousClock.now
+            fb.clearFaults()
+            let recovered = try await eventually(timeout: scale.retryMaxDelay * 2 + .seconds(5)) {
+                let counts = try await engine.store.stateCounts()
+                return counts.byState(provider: .fogbugz)[.revoked] == fbTokens.count
+                    && counts.byState(provider: .box)[.revoked] == bxTokens.count
             }
             #expect(recovered)
         }
-        #expect(outage.allSatisfy { !fb.isLive($0) })
-        // Backoff: consecutive attempts of one token are never closer than half the nominal delay.
-        for token in try await engine.store.list(TokenFilter(account: "fb"), limit: 100).tokens {
-            let attempts = try await engine.store.audit(AuditQuery(tokenID: token.id, action: .attempt, limit: 100)).events
-                .map(\.at).sorted()
-            for (index, pair) in zip(attempts, attempts.dropFirst()).enumerated() {
-                let nominal = min(0.05 * pow(2, Double(index)), 0.4)
-                #expect(pair.1.timeIntervalSince(pair.0) >= nominal * 0.5 - 0.005)
-            }
+        let terminal: Set<AuditAction> = [.revoked, .alreadyRevoked, .failed, .forgotten]
+        for (id, token) in fbTokens + bxTokens {
+            let record = try #require(try await engine.store.token(id: id))
+            #expect(record.state == .revoked, "\(token)")
+            let events = try await engine.store.audit(AuditQuery(tokenID: id, limit: 100_000)).events
+            #expect(events.filter { terminal.contains($0.action) }.count == 1, "\(token)")
+            #expect(!fb.isLive(token) && !bx.isLive(token), "\(token) still live at the provider")
         }
+        // The other provider kept its pace: each of its tokens revoked within 1 s of expiry, outage or not.
+        for (id, token) in bxTokens {
+            let record = try #require(try await engine.store.token(id: id))
+            let lateness = try #require(record.revokedAt).timeIntervalSince(record.expiresAt)
+            #expect(lateness < 1, "\(token) revoked \(lateness) s after expiry during the other provider's outage")
+        }
+        // No hammering, read from the failing provider's own call log.
+        let calls = fb.calls.filter(\.endpoint.isLogoff)
+        var callsDuringOutage = 0
+        for (_, token) in fbTokens {
+            let times = calls.filter { $0.token == token }.map(\.receivedAt).sorted()
+            guard let first = times.first else {
+                Issue.record("\(token) was never attempted")
+                continue
+            }
+            // Consecutive attempts never closer than half the nominal backoff (2 ms for millisecond rounding).
+            for (index, pair) in zip(times, times.dropFirst()).enumerated() {
+                let gap = pair.1 - pair.0
+                let minimum = scale.minimumGap(afterAttempt: index + 1)
+                #expect(gap >= minimum - .milliseconds(2), "\(token): attempt \(index + 2) came \(gap) after the previous one (minimum \(minimum))")
+            }
+            // So the attempts within the outage are bounded by what the backoff allows (and retrying went on).
+            let inOutage = times.filter { $0 <= outageEnded }.count
+            callsDuringOutage += inOutage
+            #expect(inOutage <= scale.maximumAttempts(within: outageEnded - first), "\(token): \(inOutage) calls during the outage")
+            #expect(inOutage >= 2, "\(token): retrying stopped during the outage")
+        }
+        let bound = fbTokens.count * scale.maximumAttempts(within: outageEnded - outageStarted)
+        #expect(callsDuringOutage <= bound, "\(callsDuringOutage) calls to the failing provider during the outage (bound \(bound))")
         await engine.shutdown()
         try await fb.shutdown(); try await bx.shutdown()
     }
