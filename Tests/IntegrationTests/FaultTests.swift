@@ -44,7 +44,8 @@ struct FaultTests {
                 for index in 0..<10 {
                     let token = "healthy-\(batch)-\(index)"
                     bx.issue(token)
-                    bxTokens.append((try await engine.register(token, account: "bx", expiresIn: .milliseconds(100)).id, token))
+                    let record = try await engine.register(token, account: "bx", expiresIn: .milliseconds(100))
+                    bxTokens.append((record.id, token))
                 }
                 batch += 1
                 try await Task.sleep(for: min(.milliseconds(500), scale.outage / 6))
@@ -85,16 +86,21 @@ struct FaultTests {
             for (index, pair) in zip(times, times.dropFirst()).enumerated() {
                 let gap = pair.1 - pair.0
                 let minimum = scale.minimumGap(afterAttempt: index + 1)
-                #expect(gap >= minimum - .milliseconds(2), "\(token): attempt \(index + 2) came \(gap) after the previous one (minimum \(minimum))")
+                #expect(
+                    gap >= minimum - .milliseconds(2),
+                    "\(token): attempt \(index + 2) came \(gap) after the previous one (minimum \(minimum))")
             }
             // So the attempts within the outage are bounded by what the backoff allows (and retrying went on).
             let inOutage = times.filter { $0 <= outageEnded }.count
             callsDuringOutage += inOutage
-            #expect(inOutage <= scale.maximumAttempts(within: outageEnded - first), "\(token): \(inOutage) calls during the outage")
+            #expect(
+                inOutage <= scale.maximumAttempts(within: outageEnded - first),
+                "\(token): \(inOutage) calls during the outage")
             #expect(inOutage >= 2, "\(token): retrying stopped during the outage")
         }
         let bound = fbTokens.count * scale.maximumAttempts(within: outageEnded - outageStarted)
-        #expect(callsDuringOutage <= bound, "\(callsDuringOutage) calls to the failing provider during the outage (bound \(bound))")
+        #expect(
+            callsDuringOutage <= bound, "\(callsDuringOutage) calls to the failing provider during the outage (bound \(bound))")
         await engine.shutdown()
         try await fb.shutdown(); try await bx.shutdown()
     }
@@ -225,7 +231,8 @@ struct FaultTests {
                 let called = await eventually(timeout: .seconds(max(0.5, latestDue.timeIntervalSinceNow + 0.5))) {
                     fb.callCount + bx.callCount > 0
                 }
-                #expect(!called, "provider calls during the fault: \(fb.calls.compactMap(\.token) + bx.calls.compactMap(\.token))")
+                #expect(
+                    !called, "provider calls during the fault: \(fb.calls.compactMap(\.token) + bx.calls.compactMap(\.token))")
                 for item in due { #expect(try await engine.store.token(id: item.id)?.state == .active, "\(item.token)") }
                 #expect(!scheduler.storeAvailable)
                 #expect(try await api.healthz() == 503)
