@@ -227,8 +227,12 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "TokendClient", "TokendFakeProviders", "TokendStore", "TokendEngine", "TokendProviders",
+                "TokendControl",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -163,7 +163,9 @@ public final class RevocationScheduler: Service, RevocationControl {
             await withDiscardingTaskGroup { group in
                 for lane in lanes {
                     group.addTask {
-                        await lane.run(gate: { self.recording.isSet }) { claim, account in
+                        // Closed while outcomes cannot be committed, or while the store reports failing writes:
+                        // claims queued before the fault wait instead of calling the provider.
+                        await lane.run(gate: { self.recording.isSet && !self.store.writesFailing }) { claim, account in
                             await self.perform(claim, account, lane)
                         }
                     }
@@ -216,14 +218,23 @@ public final class RevocationScheduler: Service, RevocationControl {
             lastMonotonic = passStarted
 
             var moreWork = false
+            var storeFailing = false
             if !held {
-                moreWork = await claimPass(options: options)
+                // Fail closed: while writes fail, nothing is claimed (a claim may still fit into the pages of a
+                // full file, but its attempt's outcome might not); a page-allocating probe each pass decides
+                // when space has returned.
+                if store.writesFailing, await !store.probeWritable() {
+                    storeFailing = true
+                    writable.set(false)
+                } else {
+                    moreWork = await claimPass(options: options)
+                }
             }
 
             let timeout: Duration
             if moreWork {
                 timeout = .milliseconds(5)
-            } else if held {
+            } else if held || storeFailing {
                 timeout = options.schedule.sweepInterval
             } else {
                 timeout = await untilNextDue(options: options)

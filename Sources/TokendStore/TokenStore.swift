@@ -2,6 +2,7 @@ import CSQLiteTuning
 import Foundation
 import GRDB
 import Logging
+import Synchronization
 import TokendCore
 
 #if canImport(Glibc)
@@ -23,6 +24,10 @@ public final class TokenStore: Sendable {
     let checkpointer: Checkpointer
     /// Group commit of single registrations (see ``register(_:actor:limits:)``).
     let registrations: GroupCommit<QueuedRegistration, Result<Registration, any Error>>
+    /// Set when a write fails as unavailable (full, read-only, I/O); cleared only by a successful
+    /// ``probeWritable()``. A full database still takes small writes that fit into pages it already has, so one
+    /// lucky write proves nothing, while the probe must allocate pages.
+    private let writeFault = Atomic<Bool>(false)
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     public init(path: String, sealer: Sealer, clock: any WallClock = SystemClock(), logger: Logger? = nil) throws {
@@ -139,9 +144,15 @@ public final class TokenStore: Sendable {
         do {
             return try await pool.write(body)
         } catch {
-            throw StoreError.map(error)
+            let mapped = StoreError.map(error)
+            if case StoreError.unavailable = mapped { writeFault.store(true, ordering: .releasing) }
+            throw mapped
         }
     }
+
+    /// True from a write failing as unavailable until ``probeWritable()`` succeeds: the engine starts no provider
+    /// call meanwhile, since its outcome might not be recordable.
+    public var writesFailing: Bool { writeFault.load(ordering: .acquiring) }
 
     /// Runs `body` on a read snapshot, mapping database errors to ``StoreError``.
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
@@ -152,14 +163,16 @@ public final class TokenStore: Sendable {
         }
     }
 
-    /// Probes writability (used by `/healthz`): a transaction that must allocate new pages (a 16 KiB row it
-    /// deletes again), so a full disk or a size cap fails it even when in-place updates would still succeed.
+    /// Probes writability (used by `/healthz`, and by the scheduler while ``writesFailing``): a transaction that
+    /// must allocate new pages (a 16 KiB row it deletes again), so a full disk or a size cap fails it even when
+    /// in-place updates would still succeed.
     public func probeWritable() async -> Bool {
         do {
             try await write { db in
                 try db.cachedStatement(sql: "INSERT INTO settings (key, value) VALUES ('healthz-probe', zeroblob(16384))").execute()
                 try db.cachedStatement(sql: "DELETE FROM settings WHERE key = 'healthz-probe'").execute()
             }
+            writeFault.store(false, ordering: .releasing)
             return true
         } catch {
             return false

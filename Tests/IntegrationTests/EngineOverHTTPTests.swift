@@ -6,6 +6,42 @@ import TokendStore
 
 @Suite("Engine through real HTTP to the fake providers", .serialized)
 struct EngineOverHTTPTests {
+    /// Expiry-driven revocation within 1 s of expiry, through the real store and HTTP: the scheduler's sweep
+    /// interval is longer than the test, so only its next-due wake-ups can make the deadline.
+    @Test func expiredTokensAreLoggedOffWithinOneSecondOfExpiry() async throws {
+        let fb = try await FakeProviderServer.start(), bx = try await FakeProviderServer.start()
+        let engine = try InProcessEngine(fogbugz: fb, box: bx)
+        var registered: [(record: TokenRecord, token: String, fake: FakeProviderServer)] = []
+        for index in 0..<40 {
+            let (account, fake) = index % 2 == 0 ? ("fb", fb) : ("bx", bx)
+            let token = "expiring-\(index)"
+            fake.issue(token)
+            // Spread over 1-2 s ahead, so wake-ups for later expiries happen while earlier ones are in flight.
+            let record = try await engine.register(token, account: account, expiresIn: .milliseconds(1_000 + 25 * index))
+            registered.append((record, token, fake))
+        }
+        var schedule = InProcessEngine.schedule()
+        schedule.sweepInterval = .seconds(30)
+        let done = try await running(engine.scheduler(schedule: schedule)) {
+            try await eventually(timeout: .seconds(6)) {
+                try await engine.store.stateCounts().byState[.revoked] == registered.count
+            }
+        }
+        #expect(done)
+        for (record, token, fake) in registered {
+            let final = try #require(try await engine.store.token(id: record.id))
+            #expect(final.state == .revoked, "\(token)")
+            #expect(!fake.isLive(token), "\(token) still live at the provider")
+            #expect(fake.calls.filter { $0.endpoint.isLogoff && $0.token == token }.count == 1, "\(token)")
+            let revokedAt = try #require(final.revokedAt)
+            let lateness = revokedAt.timeIntervalSince(final.expiresAt)
+            #expect(lateness >= 0, "\(token) revoked \(-lateness) s before its expiry")
+            #expect(lateness < 1, "\(token) revoked \(lateness) s after its expiry")
+        }
+        await engine.shutdown()
+        try await fb.shutdown(); try await bx.shutdown()
+    }
+
     @Test func serviceUnavailableTwiceThenRevokedWithThreeAttempts() async throws {
         let fb = try await FakeProviderServer.start(), bx = try await FakeProviderServer.start()
         let engine = try InProcessEngine(fogbugz: fb, box: bx)
