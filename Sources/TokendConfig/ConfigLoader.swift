@@ -10,6 +10,10 @@ import TokendCore
 /// names, unknown `api` values, secrets given two ways or not at all, unreadable `*_file`s and missing
 /// `*_credential`s.
 ///
+/// Defaults follow the contract: `daemon.database` is ``defaultDatabase``, `control.socket` is ``defaultSocket``
+/// and, when neither `daemon.key_file` nor `daemon.key_credential` is set, the key file is ``defaultKeyFile``.
+/// A Box `api = "oauth2"` account needs no `base_url` (it calls only `oauth_url`).
+///
 /// Relative paths in the file (`daemon.database`, `daemon.key_file`, `control.socket` and every `*_file`) are
 /// resolved against the daemon's current working directory at load time, and the validated configuration
 /// holds only absolute paths. `*_credential` names are looked up under `$CREDENTIALS_DIRECTORY` (systemd
