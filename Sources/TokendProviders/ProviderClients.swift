@@ -27,7 +27,7 @@ public final class ProviderClients: Sendable {
     private let discovered = Mutex<[String: String]>([:])
     /// ``validate(account:)`` answers by account: parsing the URLs again for every logoff cost more than the
     /// hash. A reload with changed settings is a different key.
-    private let validated = Mutex<[Configuration.Account: String?]>([:])
+    private let validated = Mutex<[Configuration.Account: AccountProblem?]>([:])
 
     /// Creates the gateway and its HTTP client for `accounts` (used to size timeouts and the connection pool).
     public init(accounts: [Configuration.Account], logger: Logger = Logger(label: "tokend.providers")) {
@@ -56,7 +56,7 @@ public final class ProviderClients: Sendable {
 
     // MARK: - Validation
 
-    private func validation(of account: Configuration.Account) -> String? {
+    private func validation(of account: Configuration.Account) -> AccountProblem? {
         if let known = validated.withLock({ $0[account] }) { return known }
         let problem = Self.validate(account: account)
         validated.withLock { cache in
@@ -70,38 +70,49 @@ public final class ProviderClients: Sendable {
     /// plain `http://` to a non-loopback host without `allowInsecure`, a URL with a query, a missing API key
     /// (Box 1.0) or client credentials (OAuth2), a non-relative `apiPath`, a non-positive timeout.
     ///
-    /// - Returns: an error message naming the config key, or `nil` when the account is usable.
-    public static func validate(account: Configuration.Account) -> String? {
-        func check(_ url: String, key: String) -> String? {
+    /// - Returns: the problem and the config key it is about, or `nil` when the account is usable.
+    public static func validate(account: Configuration.Account) -> AccountProblem? {
+        func check(_ url: String, key: String) -> AccountProblem? {
+            func problem(_ message: String) -> AccountProblem { AccountProblem(key: key, message: message) }
             let shown = EndpointURL.stripQuery(url)
-            guard let endpoint = EndpointURL(url) else { return "\(key) \"\(shown)\" is not an absolute URL" }
+            guard let endpoint = EndpointURL(url) else { return problem("\(key) \"\(shown)\" is not an absolute URL") }
             guard endpoint.scheme == "https" || endpoint.scheme == "http" else {
-                return "\(key) \"\(shown)\" must use https://"
+                return problem("\(key) \"\(shown)\" must use https://")
             }
             if endpoint.scheme == "http", !endpoint.isLoopback, !account.allowInsecure {
-                return "\(key) \"\(shown)\" uses plain http:// to a non-loopback host; use https:// or set allow_insecure = true"
+                return problem(
+                    "\(key) \"\(shown)\" uses plain http:// to a non-loopback host; use https:// or set allow_insecure = true")
             }
-            if url.contains("?") || url.contains("#") { return "\(key) \"\(shown)\" must not have a query or fragment" }
+            if url.contains("?") || url.contains("#") {
+                return problem("\(key) \"\(shown)\" must not have a query or fragment")
+            }
             return nil
         }
-        guard account.timeout > .zero else { return "timeout must be positive" }
+        guard account.timeout > .zero else { return AccountProblem(key: "timeout", message: "timeout must be positive") }
         switch account.api {
         case .fogbugzXML, .fogbugzJSON:
             if let problem = check(account.baseURL, key: "base_url") { return problem }
             if account.api == .fogbugzXML, let path = account.apiPath {
                 if path.isEmpty || path.contains("://") || path.hasPrefix("//") || path.contains("#") {
-                    return "api_path must be a relative call prefix such as \"api.asp?\""
+                    return AccountProblem(
+                        key: "api_path", message: "api_path must be a relative call prefix such as \"api.asp?\"")
                 }
             }
         case .boxREST, .boxXML, .boxSOAP:
             if let problem = check(account.baseURL, key: "base_url") { return problem }
-            if (account.apiKey?.value ?? "").isEmpty { return "api_key is required for Box \(account.api.configName)" }
-        case .boxOAuth2:
-            if let problem = check(account.oauthURL ?? account.baseURL, key: account.oauthURL == nil ? "base_url" : "oauth_url") {
-                return problem
+            if (account.apiKey?.value ?? "").isEmpty {
+                return AccountProblem(key: "api_key", message: "api_key is required for Box \(account.api.configName)")
             }
-            if (account.clientID ?? "").isEmpty { return "client_id is required for Box oauth2" }
-            if (account.clientSecret?.value ?? "").isEmpty { return "client_secret is required for Box oauth2" }
+        case .boxOAuth2:
+            // The loader always sets oauthURL (default https://api.box.com); the base URL is only the fallback of
+            // accounts built in code, as in BoxOAuth2Revoke.
+            if let problem = check(account.oauthURL ?? account.baseURL, key: "oauth_url") { return problem }
+            if (account.clientID ?? "").isEmpty {
+                return AccountProblem(key: "client_id", message: "client_id is required for Box oauth2")
+            }
+            if (account.clientSecret?.value ?? "").isEmpty {
+                return AccountProblem(key: "client_secret", message: "client_secret is required for Box oauth2")
+            }
         }
         return nil
     }
@@ -135,7 +146,7 @@ public final class ProviderClients: Sendable {
                        account.clientSecret?.value ?? ""].filter { $0.count >= 4 }
 
         if let problem = validation(of: account) {
-            outcome = .permanent(detail: problem)
+            outcome = .permanent(detail: problem.message)
         } else {
             let resolved = await resolveVariant(for: account, deadline: deadline, secrets: secrets)
             switch resolved {
