@@ -73,9 +73,9 @@ struct Serve: AsyncParsableCommand {
 
         let listener: ControlListener
         do {
-            let inherited = try ListenFDs.adopt()
-            listener = inherited.first.map { .inheritedFD($0.fd) }
-                ?? .path(configuration.control.socket, mode: configuration.control.mode)
+            // tokend.socket names its fd "control" (FileDescriptorName=); a lone unnamed fd is taken as well.
+            let control = try ListenFDs.controlSocket(ListenFDs.adopt(), named: "control")
+            listener = .configured(configuration.control, inheritedFD: control)
         } catch {
             logger.critical("bad LISTEN_FDS from the service manager", metadata: ["error": "\(error)"])
             throw ExitCode(ExitStatus.unavailable)
