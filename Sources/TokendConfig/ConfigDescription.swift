@@ -36,7 +36,7 @@ public func describe(_ configuration: Configuration) -> String {
     for account in configuration.accounts {
         out.arraySection(account.provider.rawValue)
         out.string("name", account.name)
-        out.string("base_url", account.baseURL)
+        if !account.baseURL.isEmpty { out.string("base_url", account.baseURL) }  // optional for Box oauth2
         out.string("api", account.api.configName)
         if let apiPath = account.apiPath { out.string("api_path", apiPath) }
         if account.apiKey != nil { out.redacted("api_key") }

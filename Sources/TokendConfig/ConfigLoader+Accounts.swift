@@ -14,7 +14,6 @@ extension ConfigLoader {
                 "'\(path.dotted("name"))' must be 1–64 characters of letters, digits, '.', '_' or '-' (got '\(name)')",
                 key: "name")
         }
-        let baseURL = try reader.requiredString("base_url")
         let apiName = try reader.nonEmptyString("api") ?? (provider == .fogbugz ? "xml" : "rest")
         guard let api = ProviderAPI(provider: provider, configName: apiName) else {
             let known = ProviderAPI.allCases.filter { $0.provider == provider }.map { "\"\($0.configName)\"" }
@@ -23,9 +22,12 @@ extension ConfigLoader {
                     + known.joined(separator: ", ") + ")",
                 key: "api")
         }
-        var account = Configuration.Account(name: name, api: api, baseURL: baseURL)
+        // Box OAuth2 calls only `oauth_url`; every other variant builds its URLs from `base_url`.
+        let baseURL: String? =
+            if api == .boxOAuth2 { try reader.nonEmptyString("base_url") } else { try reader.requiredString("base_url") }
+        var account = Configuration.Account(name: name, api: api, baseURL: baseURL ?? "")
         if let value = try reader.bool("allow_insecure") { account.allowInsecure = value }
-        if let problem = BaseURL.problem(baseURL, allowInsecure: account.allowInsecure) {
+        if let baseURL, let problem = BaseURL.problem(baseURL, allowInsecure: account.allowInsecure) {
             throw reader.error("'\(path.dotted("base_url"))': \(problem)", key: "base_url")
         }
         if let value = try reader.int("concurrency", in: 1...1_024) { account.concurrency = value }

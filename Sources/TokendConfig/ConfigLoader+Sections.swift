@@ -1,9 +1,16 @@
 import TokendCore
 
 extension ConfigLoader {
+    /// `daemon.database` when the file does not set it (the contract's example value).
+    public static let defaultDatabase = "/var/lib/tokend/tokend.sqlite3"
+    /// `daemon.key_file` when neither `key_file` nor `key_credential` is set (the contract's example value).
+    public static let defaultKeyFile = "/var/lib/tokend/master.key"
+    /// `control.socket` when the file does not set it (the contract's default under systemd).
+    public static let defaultSocket = "/run/tokend/control.sock"
+
     static func parseDaemon(_ reader: TableReader) throws(ConfigError) -> Configuration.Daemon {
         try reader.rejectUnknownKeys(allowed: Keys.daemon)
-        let database = reader.context.resolve(try reader.requiredString("database"))
+        let database = reader.context.resolve(try reader.nonEmptyString("database") ?? defaultDatabase)
         let file = try reader.nonEmptyString("key_file")
         let credential = try reader.nonEmptyString("key_credential")
         let key: Configuration.KeySource
@@ -21,16 +28,15 @@ extension ConfigLoader {
             throw reader.error(
                 "'daemon.key_file' and 'daemon.key_credential' are mutually exclusive; set only one", key: second)
         case (nil, nil):
-            throw ConfigError(
-                file: reader.context.file, line: reader.context.locator.header(reader.path), key: "daemon.key_file",
-                message: "missing required key 'daemon.key_file' (or 'daemon.key_credential')")
+            key = .file(defaultKeyFile)
         }
         return Configuration.Daemon(database: database, key: key)
     }
 
     static func parseControl(_ reader: TableReader) throws(ConfigError) -> Configuration.Control {
         try reader.rejectUnknownKeys(allowed: Keys.control)
-        var control = Configuration.Control(socket: reader.context.resolve(try reader.requiredString("socket")))
+        var control = Configuration.Control(
+            socket: reader.context.resolve(try reader.nonEmptyString("socket") ?? defaultSocket))
         if let mode = try reader.string("mode") {
             control.mode = try parseMode(mode, reader: reader)
         }

@@ -10,15 +10,26 @@ import TokendCore
 /// names, unknown `api` values, secrets given two ways or not at all, unreadable `*_file`s and missing
 /// `*_credential`s.
 ///
+/// Defaults follow the contract: `daemon.database` is ``defaultDatabase``, `control.socket` is ``defaultSocket``
+/// and, when neither `daemon.key_file` nor `daemon.key_credential` is set, the key file is ``defaultKeyFile``.
+/// A Box `api = "oauth2"` account needs no `base_url` (it calls only `oauth_url`).
+///
 /// Relative paths in the file (`daemon.database`, `daemon.key_file`, `control.socket` and every `*_file`) are
 /// resolved against the daemon's current working directory at load time, and the validated configuration
 /// holds only absolute paths. `*_credential` names are looked up under `$CREDENTIALS_DIRECTORY` (systemd
 /// `LoadCredential=`). Secrets read from files have surrounding whitespace (such as a final newline) removed.
 public enum ConfigLoader {
+    /// A check the loader itself cannot make (the provider layer's URL and credential rules); its problem is
+    /// reported like any other config error, with the account key's dotted name and line.
+    public typealias AccountCheck = (Configuration.Account) -> AccountProblem?
+
     /// Reads and validates the file at `path`.
-    /// - Parameter environment: supplies `CREDENTIALS_DIRECTORY`; the process environment by default.
+    /// - Parameters:
+    ///   - environment: supplies `CREDENTIALS_DIRECTORY`; the process environment by default.
+    ///   - checkAccount: run on every account after it is read (e.g. `ProviderClients.validate`).
     public static func load(
-        path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+        path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+        checkAccount: AccountCheck = { _ in nil }
     ) throws(ConfigError) -> Configuration {
         let data: Data
         do {
@@ -31,13 +42,16 @@ public enum ConfigLoader {
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(file: path, line: nil, key: nil, message: "configuration file is not UTF-8 text")
         }
-        return try parse(text: text, path: path, environment: environment)
+        return try parse(text: text, path: path, environment: environment, checkAccount: checkAccount)
     }
 
     /// Validates `text` as the contents of the file `path` (used in messages only).
-    /// - Parameter environment: supplies `CREDENTIALS_DIRECTORY`; the process environment by default.
+    /// - Parameters:
+    ///   - environment: supplies `CREDENTIALS_DIRECTORY`; the process environment by default.
+    ///   - checkAccount: run on every account after it is read (e.g. `ProviderClients.validate`).
     public static func parse(
-        text: String, path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+        text: String, path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+        checkAccount: AccountCheck = { _ in nil }
     ) throws(ConfigError) -> Configuration {
         let root: TOMLTable
         do {
@@ -62,6 +76,7 @@ public enum ConfigLoader {
         for provider in ProviderKind.allCases {
             for entry in try arrayTables(provider.rawValue, of: root, context: context) {
                 let account = try parseAccount(entry, provider: provider, schedule: schedule)
+                if let problem = checkAccount(account) { throw accountError(problem, in: entry) }
                 let here = entry.path.dotted("name")
                 if let first = names[account.name] {
                     throw entry.error(

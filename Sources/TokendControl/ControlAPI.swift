@@ -120,6 +120,9 @@ public struct ControlAPI: Sendable {
             buffer = try await body.collect(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw APIError.payloadTooLarge(limit: limit)
+        } catch is NIOTooManyBytesError {
+            // A chunked body (no Content-Length) is only found too large while it streams in.
+            throw APIError.payloadTooLarge(limit: limit)
         }
         SlowClientGuard.requestRead(on: context.channel)
         let bytes = Array(buffer.readableBytesView)

@@ -8,9 +8,10 @@ public enum ControlListener: Sendable, Hashable {
     /// Adopt an already-listening socket (systemd socket activation, `LISTEN_FDS`).
     case inheritedFD(CInt)
 
-    /// The first socket-activated fd if there is one, else `control.socket` with `control.mode`.
-    public static func configured(_ control: Configuration.Control, inheritedFDs: [CInt] = []) -> ControlListener {
-        if let fd = inheritedFDs.first { return .inheritedFD(fd) }
+    /// The socket-activated control fd if there is one (chosen by `ListenFDs.controlSocket`), else
+    /// `control.socket` with `control.mode`.
+    public static func configured(_ control: Configuration.Control, inheritedFD: CInt? = nil) -> ControlListener {
+        if let inheritedFD { return .inheritedFD(inheritedFD) }
         return .path(control.socket, mode: control.mode)
     }
 }

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 import TokendStore
 
 /// Turns every failure into the contract's JSON error, including Hummingbird's own 404 for unknown paths
@@ -31,6 +32,9 @@ struct ErrorMiddleware: RouterMiddleware {
             return APIError.from(error)
         case let error as HTTPError:
             return mapHTTP(error, request: request)
+        case is NIOTooManyBytesError:
+            // A body collected elsewhere than ``ControlAPI/readJSON`` that outgrew its limit: still the client's fault.
+            return APIError(.contentTooLarge, code: "payload_too_large", "request body is too large")
         default:
             context.logger.error("unhandled error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             return APIError(.internalServerError, code: "internal", "internal error")

@@ -2,7 +2,8 @@ import TokendCore
 
 /// FogBugz JSON API logoff: `POST {base}/f/api/0/jsonapi` with `{"cmd":"logoff","token":…}` (providers.md §2).
 public struct FogBugzJSONLogoff: LogoffVariant {
-    /// Top-level keys of the FogBugz JSON envelope; a reply must carry at least one to count as an envelope.
+    /// Top-level keys of the FogBugz JSON envelope. On a 4xx an object must carry one to count as an envelope
+    /// (else it is a proxy's or framework's error: §0 "bare 4xx"); on a 2xx any object is read as one.
     static let envelopeKeys: Set<String> = ["data", "errors", "warnings", "meta", "errorCode", "maxCacheAge"]
 
     /// Creates the variant.
@@ -21,10 +22,13 @@ public struct FogBugzJSONLogoff: LogoffVariant {
 
     /// On 2xx or 4xx the envelope is read first; only without one do the §0 status rules apply.
     /// The `errors[0].code` decides (string or integer); `errorCode` is never used.
+    ///
+    /// providers.md §2: "`errors` empty or absent: revoked", so a 2xx JSON object without `errors` (even `{}`)
+    /// is revoked; a 2xx that is not a JSON object (HTML, truncated, an array) stays transient.
     public func classify(_ response: ProviderResponse) -> ProviderOutcome {
         if let decided = StatusPolicy.preclassify(response) { return decided }
         guard let json = TolerantJSON.parse(response.body), case .object(let members) = json,
-            members.contains(where: { Self.envelopeKeys.contains($0.key) })
+            StatusPolicy.isSuccess(response) || members.contains(where: { Self.envelopeKeys.contains($0.key) })
         else {
             return StatusPolicy.withoutEnvelope(response, what: "not a FogBugz JSON envelope")
         }

@@ -5,15 +5,16 @@ import NIOHTTP1
 import Synchronization
 import TokendCore
 
-/// The daemon's provider gateway: one shared AsyncHTTPClient for every account, one logoff call per token,
+/// The daemon's provider gateway: AsyncHTTPClient on one shared event loop group, one logoff call per token,
 /// every failure classified (providers.md §0–§5). Nothing it does throws except ``shutdown()``.
 ///
 /// - Redirects are never followed (3xx → permanent, `Location` logged without its query).
 /// - HTTP/1.1 with keep-alive; TLS with the system trust store; plain `http://` only to loopback hosts
 ///   unless the account sets `allowInsecure`.
-/// - Timeouts: every call has a whole-request deadline of `account.timeout` (discovery included).
-///   The connect and read timeouts belong to the shared client and are the largest `connectTimeout` and
-///   `timeout` among the accounts it was built from, so the per-account deadline is the binding limit.
+/// - Timeouts are per account: AsyncHTTPClient 1.37 has connect and read timeouts only per client, so there is
+///   one `HTTPClient` per distinct (`connectTimeout`, `timeout`) pair, all on the same event loop group, each
+///   with its own connection pool. Every call also has a whole-request deadline of `account.timeout`
+///   (discovery included).
 /// - Tokens and secrets are never logged; URLs are logged without their query.
 public final class ProviderClients: Sendable {
     /// Largest response body kept for classification; the rest is read and discarded.
@@ -21,42 +22,92 @@ public final class ProviderClients: Sendable {
     /// The `User-Agent` header sent with every request.
     public static let userAgent = "tokend/1"
 
-    private let http: HTTPClient
+    /// The timeouts an `HTTPClient` is built with; accounts that agree on them share it.
+    private struct TimeoutKey: Hashable {
+        var connect: Duration
+        var read: Duration
+        init(_ account: Configuration.Account) {
+            connect = account.connectTimeout
+            read = account.timeout
+        }
+    }
+
+    private struct Pool {
+        var clients: [TimeoutKey: HTTPClient] = [:]
+        /// Set by ``shutdown()``: no client is created afterwards (it would never be shut down).
+        var isShutDown = false
+    }
+
+    private let pool: Mutex<Pool>
+    /// Per-host connection soft limit, by timeout pair, from the accounts known at start.
+    private let connectionLimits: [TimeoutKey: Int]
     private let logger: Logger
     /// FogBugz call prefixes discovered from `api.xml`, by account name and base URL.
     private let discovered = Mutex<[String: String]>([:])
     /// ``validate(account:)`` answers by account: parsing the URLs again for every logoff cost more than the
     /// hash. A reload with changed settings is a different key.
-    private let validated = Mutex<[Configuration.Account: String?]>([:])
+    private let validated = Mutex<[Configuration.Account: AccountProblem?]>([:])
 
-    /// Creates the gateway and its HTTP client for `accounts` (used to size timeouts and the connection pool).
+    /// Creates the gateway and an HTTP client for each distinct timeout pair among `accounts`. Accounts added
+    /// by a reload with new timeouts get their client on first use.
     public init(accounts: [Configuration.Account], logger: Logger = Logger(label: "tokend.providers")) {
-        var configuration = HTTPClient.Configuration()
-        configuration.redirectConfiguration = .disallow
-        configuration.httpVersion = .http1Only
-        configuration.timeout = .init(
-            connect: Self.timeAmount(accounts.map(\.connectTimeout).max() ?? .seconds(5)),
-            read: Self.timeAmount(accounts.map(\.timeout).max() ?? .seconds(10))
-        )
-        var pool = HTTPClient.Configuration.ConnectionPool(
-            idleTimeout: .seconds(60),
-            concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, accounts.map(\.concurrency).max() ?? 8)
-        )
-        // Fail a refused connection at once; the engine's retry policy owns backoff.
-        pool.retryConnectionEstablishment = false
-        configuration.connectionPool = pool
-        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        var limits: [TimeoutKey: Int] = [:]
+        for account in accounts {
+            let key = TimeoutKey(account)
+            limits[key] = max(limits[key] ?? 8, account.concurrency)
+        }
+        self.connectionLimits = limits
+        var clients: [TimeoutKey: HTTPClient] = [:]
+        for (key, limit) in limits { clients[key] = Self.makeClient(key, connectionLimit: limit) }
+        self.pool = Mutex(Pool(clients: clients))
         self.logger = logger
     }
 
-    /// Shuts the HTTP client down. Call once, after the last `logoff`.
-    public func shutdown() async throws {
-        try await http.shutdown()
+    private static func makeClient(_ key: TimeoutKey, connectionLimit: Int) -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.httpVersion = .http1Only
+        configuration.timeout = .init(connect: timeAmount(key.connect), read: timeAmount(key.read))
+        var pool = HTTPClient.Configuration.ConnectionPool(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connectionLimit)
+        // Fail a refused connection at once; the engine's retry policy owns backoff.
+        pool.retryConnectionEstablishment = false
+        configuration.connectionPool = pool
+        // `.singleton`: every client runs on the one process-wide event loop group.
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
+
+    /// The client for `account`'s timeouts, created on first use; `nil` after ``shutdown()``.
+    private func client(for account: Configuration.Account) -> HTTPClient? {
+        let key = TimeoutKey(account)
+        return pool.withLock { pool in
+            if let client = pool.clients[key] { return client }
+            guard !pool.isShutDown else { return nil }
+            let client = Self.makeClient(key, connectionLimit: max(8, connectionLimits[key] ?? account.concurrency))
+            pool.clients[key] = client
+            return client
+        }
+    }
+
+    /// Shuts every HTTP client down. Call once, after the last `logoff`.
+    public func shutdown() async throws {
+        let clients = pool.withLock { pool in
+            pool.isShutDown = true
+            return Array(pool.clients.values)
+        }
+        var failure: (any Error)?
+        for client in clients {
+            do { try await client.shutdown() } catch { failure = failure ?? error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// How many HTTP clients exist (one per distinct timeout pair in use); for tests.
+    var clientCount: Int { pool.withLock { $0.clients.count } }
 
     // MARK: - Validation
 
-    private func validation(of account: Configuration.Account) -> String? {
+    private func validation(of account: Configuration.Account) -> AccountProblem? {
         if let known = validated.withLock({ $0[account] }) { return known }
         let problem = Self.validate(account: account)
         validated.withLock { cache in
@@ -70,38 +121,49 @@ public final class ProviderClients: Sendable {
     /// plain `http://` to a non-loopback host without `allowInsecure`, a URL with a query, a missing API key
     /// (Box 1.0) or client credentials (OAuth2), a non-relative `apiPath`, a non-positive timeout.
     ///
-    /// - Returns: an error message naming the config key, or `nil` when the account is usable.
-    public static func validate(account: Configuration.Account) -> String? {
-        func check(_ url: String, key: String) -> String? {
+    /// - Returns: the problem and the config key it is about, or `nil` when the account is usable.
+    public static func validate(account: Configuration.Account) -> AccountProblem? {
+        func check(_ url: String, key: String) -> AccountProblem? {
+            func problem(_ message: String) -> AccountProblem { AccountProblem(key: key, message: message) }
             let shown = EndpointURL.stripQuery(url)
-            guard let endpoint = EndpointURL(url) else { return "\(key) \"\(shown)\" is not an absolute URL" }
+            guard let endpoint = EndpointURL(url) else { return problem("\(key) \"\(shown)\" is not an absolute URL") }
             guard endpoint.scheme == "https" || endpoint.scheme == "http" else {
-                return "\(key) \"\(shown)\" must use https://"
+                return problem("\(key) \"\(shown)\" must use https://")
             }
             if endpoint.scheme == "http", !endpoint.isLoopback, !account.allowInsecure {
-                return "\(key) \"\(shown)\" uses plain http:// to a non-loopback host; use https:// or set allow_insecure = true"
+                return problem(
+                    "\(key) \"\(shown)\" uses plain http:// to a non-loopback host; use https:// or set allow_insecure = true")
             }
-            if url.contains("?") || url.contains("#") { return "\(key) \"\(shown)\" must not have a query or fragment" }
+            if url.contains("?") || url.contains("#") {
+                return problem("\(key) \"\(shown)\" must not have a query or fragment")
+            }
             return nil
         }
-        guard account.timeout > .zero else { return "timeout must be positive" }
+        guard account.timeout > .zero else { return AccountProblem(key: "timeout", message: "timeout must be positive") }
         switch account.api {
         case .fogbugzXML, .fogbugzJSON:
             if let problem = check(account.baseURL, key: "base_url") { return problem }
             if account.api == .fogbugzXML, let path = account.apiPath {
                 if path.isEmpty || path.contains("://") || path.hasPrefix("//") || path.contains("#") {
-                    return "api_path must be a relative call prefix such as \"api.asp?\""
+                    return AccountProblem(
+                        key: "api_path", message: "api_path must be a relative call prefix such as \"api.asp?\"")
                 }
             }
         case .boxREST, .boxXML, .boxSOAP:
             if let problem = check(account.baseURL, key: "base_url") { return problem }
-            if (account.apiKey?.value ?? "").isEmpty { return "api_key is required for Box \(account.api.configName)" }
-        case .boxOAuth2:
-            if let problem = check(account.oauthURL ?? account.baseURL, key: account.oauthURL == nil ? "base_url" : "oauth_url") {
-                return problem
+            if (account.apiKey?.value ?? "").isEmpty {
+                return AccountProblem(key: "api_key", message: "api_key is required for Box \(account.api.configName)")
             }
-            if (account.clientID ?? "").isEmpty { return "client_id is required for Box oauth2" }
-            if (account.clientSecret?.value ?? "").isEmpty { return "client_secret is required for Box oauth2" }
+        case .boxOAuth2:
+            // The loader always sets oauthURL (default https://api.box.com); the base URL is only the fallback of
+            // accounts built in code, as in BoxOAuth2Revoke.
+            if let problem = check(account.oauthURL ?? account.baseURL, key: "oauth_url") { return problem }
+            if (account.clientID ?? "").isEmpty {
+                return AccountProblem(key: "client_id", message: "client_id is required for Box oauth2")
+            }
+            if (account.clientSecret?.value ?? "").isEmpty {
+                return AccountProblem(key: "client_secret", message: "client_secret is required for Box oauth2")
+            }
         }
         return nil
     }
@@ -135,7 +197,7 @@ public final class ProviderClients: Sendable {
                        account.clientSecret?.value ?? ""].filter { $0.count >= 4 }
 
         if let problem = validation(of: account) {
-            outcome = .permanent(detail: problem)
+            outcome = .permanent(detail: problem.message)
         } else {
             let resolved = await resolveVariant(for: account, deadline: deadline, secrets: secrets)
             switch resolved {
@@ -145,7 +207,7 @@ public final class ProviderClients: Sendable {
             case .ready(let variant, let discoveredPrefix):
                 let request = variant.makeRequest(account: account, token: token)
                 sent = request
-                switch await send(request, deadline: deadline, secrets: secrets) {
+                switch await send(request, account: account, deadline: deadline, secrets: secrets) {
                 case .response(let response):
                     status = response.status
                     outcome = variant.classify(response)
@@ -201,7 +263,9 @@ public final class ProviderClients: Sendable {
         if let prefix = discovered.withLock({ $0[key] }) {
             return .ready(FogBugzXMLLogoff(callPrefix: prefix), discovered: true)
         }
-        switch await send(FogBugzDiscovery.makeRequest(account: account), deadline: deadline, secrets: secrets) {
+        switch await send(
+            FogBugzDiscovery.makeRequest(account: account), account: account, deadline: deadline, secrets: secrets)
+        {
         case .failure(let detail):
             return .failed(.transient(detail: "api.xml: " + detail, retryAfter: nil), nil)
         case .response(let response):
@@ -216,7 +280,10 @@ public final class ProviderClients: Sendable {
     }
 
     /// Sends `request` and collects the answer; the deadline bounds the whole exchange, body included.
-    private func send(_ request: ProviderRequest, deadline: NIODeadline, secrets: [String]) async -> Transport {
+    private func send(
+        _ request: ProviderRequest, account: Configuration.Account, deadline: NIODeadline, secrets: [String]
+    ) async -> Transport {
+        guard let http = client(for: account) else { return .failure("network: provider clients are shut down") }
         do {
             var outgoing = try HTTPClient.Request(url: request.url, method: HTTPMethod(rawValue: request.method))
             outgoing.headers.add(name: "User-Agent", value: Self.userAgent)

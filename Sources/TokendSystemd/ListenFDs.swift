@@ -112,6 +112,22 @@ public enum ListenFDs {
         fds.first { $0.name == name } ?? (fds.count == 1 ? fds.first : nil)
     }
 
+    /// The control API's socket among the passed `fds`: the one named `name` (`FileDescriptorName=control` in
+    /// tokend.socket) or, when none carries that name, the only one passed; it must be a listening `AF_UNIX`
+    /// stream socket.
+    ///
+    /// - Returns: `nil` when nothing was passed (the daemon then binds `control.socket` itself).
+    /// - Throws: ``SystemdError/noSocketNamed(_:names:)`` when several fds are passed and none is `name`;
+    ///   ``SystemdError/notAListeningUnixStreamSocket(fd:name:)`` when the chosen fd is anything else.
+    public static func controlSocket(_ fds: [ListenedFD], named name: String = "control") throws(SystemdError) -> CInt? {
+        guard !fds.isEmpty else { return nil }
+        guard let chosen = select(fds, named: name) else { throw .noSocketNamed(name, names: fds.map(\.name)) }
+        guard isListeningUnixStreamSocket(chosen.fd) else {
+            throw .notAListeningUnixStreamSocket(fd: chosen.fd, name: chosen.name)
+        }
+        return chosen.fd
+    }
+
     /// Whether `fd` is a listening `AF_UNIX` `SOCK_STREAM` socket (like `sd_is_socket_unix(fd, SOCK_STREAM, 1, …)`),
     /// optionally bound to `path`.
     public static func isListeningUnixStreamSocket(_ fd: CInt, path: String? = nil) -> Bool {

@@ -12,14 +12,10 @@ public enum SystemdError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidEnvironment(name: String, value: String)
     /// `LISTEN_FDNAMES` does not name exactly `LISTEN_FDS` descriptors.
     case fdNameCountMismatch(fds: Int, names: Int)
-    /// `$CREDENTIALS_DIRECTORY` is not set (the unit has no `LoadCredential=`/`SetCredential=`).
-    case credentialsUnavailable
-    /// A credential name is empty, contains `/`, is `.`/`..`, contains NUL or is too long.
-    case invalidCredentialName(String)
-    /// The named credential does not exist in `$CREDENTIALS_DIRECTORY`.
-    case credentialNotFound(String)
-    /// The credential is larger than the caller allowed.
-    case credentialTooLarge(String, limit: Int)
+    /// Several descriptors were passed and none has the wanted `FileDescriptorName=`.
+    case noSocketNamed(String, names: [String])
+    /// The passed descriptor chosen for the control API is not a listening `AF_UNIX` stream socket.
+    case notAListeningUnixStreamSocket(fd: CInt, name: String)
 
     public var description: String {
         switch self {
@@ -28,10 +24,10 @@ public enum SystemdError: Error, Equatable, Sendable, CustomStringConvertible {
         case .shortWrite(let sent, let expected): "short write to notify socket: \(sent) of \(expected) bytes"
         case .invalidEnvironment(let name, let value): "invalid \(name)='\(value)'"
         case .fdNameCountMismatch(let fds, let names): "LISTEN_FDNAMES has \(names) names for \(fds) fds"
-        case .credentialsUnavailable: "CREDENTIALS_DIRECTORY is not set"
-        case .invalidCredentialName(let name): "invalid credential name '\(name)'"
-        case .credentialNotFound(let name): "credential '\(name)' not found"
-        case .credentialTooLarge(let name, let limit): "credential '\(name)' is larger than \(limit) bytes"
+        case .noSocketNamed(let name, let names):
+            "no passed socket is named '\(name)' (LISTEN_FDNAMES: \(names.joined(separator: ":")))"
+        case .notAListeningUnixStreamSocket(let fd, let name):
+            "passed fd \(fd) ('\(name)') is not a listening AF_UNIX stream socket"
         }
     }
 }

@@ -11,21 +11,35 @@ struct CheckDB: ParsableCommand {
 
     func run() throws {
         let configuration = try ConfigFile.load(options.config)
+        let database = configuration.daemon.database
         let store: TokenStore
         do {
             let key = try MasterKey.load(configuration.daemon.key)
-            store = try TokenStore(path: configuration.daemon.database, sealer: Sealer(masterKey: key))
+            store = try TokenStore(path: database, sealer: Sealer(masterKey: key))
+        } catch let error as MasterKey.LoadError {
+            ConfigFile.failKey(options.config, configuration, error)
         } catch {
-            FileHandle.standardError.write(Data("tokend: \(error)\n".utf8))
-            throw ExitCode(ExitStatus.unavailable)
+            Self.fail("cannot open database \(database): \(error)", status: ExitStatus.unavailable)
         }
-        let problems = try store.integrityCheck()
-        let migrations = try store.appliedMigrations()
+        let problems: [String]
+        let migrations: [String]
+        do {
+            problems = try store.integrityCheck()
+            migrations = try store.appliedMigrations()
+        } catch {
+            // Corruption found while reading pages surfaces as an SQLite error rather than a check result.
+            Self.fail("database \(database) is damaged: \(error)", status: 1)
+        }
         if problems.isEmpty {
-            print("ok: \(configuration.daemon.database) (migrations: \(migrations.joined(separator: ", ")))")
+            print("ok: \(database) (migrations: \(migrations.joined(separator: ", ")))")
         } else {
             for problem in problems { print("problem: \(problem)") }
             throw ExitCode(1)
         }
+    }
+
+    private static func fail(_ message: String, status: Int32) -> Never {
+        FileHandle.standardError.write(Data("tokend: \(message)\n".utf8))
+        Foundation.exit(status)
     }
 }

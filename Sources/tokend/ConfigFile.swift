@@ -10,21 +10,18 @@ import Glibc
 
 /// Loads and validates the configuration, or prints one line naming file, line and key and exits 78.
 enum ConfigFile {
+    /// The configuration at `path` with every account passed through ``ProviderClients/validate(account:)``.
     static func load(_ path: String) throws -> Configuration {
         do {
-            let configuration = try ConfigLoader.load(path: path)
-            for (index, account) in configuration.accounts.enumerated() {
-                if let problem = ProviderClients.validate(account: account) {
-                    let table = account.provider == .fogbugz ? "fogbugz" : "box"
-                    let position = configuration.accounts.filter { $0.provider == account.provider }
-                        .firstIndex { $0.name == account.name } ?? index
-                    fail("tokend: \(path): \(table)[\(position)].base_url: \(problem)")
-                }
-            }
-            return configuration
+            return try ConfigLoader.load(path: path, checkAccount: ProviderClients.validate(account:))
         } catch {
             fail(error.description)
         }
+    }
+
+    /// Exits 78 for a master key that cannot be used, naming `daemon.key_file` / `daemon.key_credential`.
+    static func failKey(_ path: String, _ configuration: Configuration, _ error: any Error) -> Never {
+        fail(ConfigLoader.keyError(file: path, key: configuration.daemon.key, message: "\(error)").description)
     }
 
     static func fail(_ line: String) -> Never {

@@ -42,7 +42,7 @@ struct Serve: AsyncParsableCommand {
         do {
             key = try MasterKey.load(configuration.daemon.key)
         } catch {
-            ConfigFile.fail("tokend: \(options.config): daemon.key: \(error)")
+            ConfigFile.failKey(options.config, configuration, error)
         }
         guard let lock = try DaemonLock(database: configuration.daemon.database) else {
             logger.critical("another tokend is using this database", metadata: ["database": "\(configuration.daemon.database)"])
@@ -54,7 +54,7 @@ struct Serve: AsyncParsableCommand {
                 path: configuration.daemon.database, sealer: Sealer(masterKey: key),
                 logger: Logger(label: "tokend.store"))
         } catch let error as MasterKey.LoadError {
-            ConfigFile.fail("tokend: \(options.config): daemon.key: \(error)")
+            ConfigFile.failKey(options.config, configuration, error)
         } catch {
             logger.critical("cannot open the database", metadata: ["database": "\(configuration.daemon.database)", "error": "\(error)"])
             throw ExitCode(ExitStatus.unavailable)
@@ -73,9 +73,9 @@ struct Serve: AsyncParsableCommand {
 
         let listener: ControlListener
         do {
-            let inherited = try ListenFDs.adopt()
-            listener = inherited.first.map { .inheritedFD($0.fd) }
-                ?? .path(configuration.control.socket, mode: configuration.control.mode)
+            // tokend.socket names its fd "control" (FileDescriptorName=); a lone unnamed fd is taken as well.
+            let control = try ListenFDs.controlSocket(ListenFDs.adopt(), named: "control")
+            listener = .configured(configuration.control, inheritedFD: control)
         } catch {
             logger.critical("bad LISTEN_FDS from the service manager", metadata: ["error": "\(error)"])
             throw ExitCode(ExitStatus.unavailable)
@@ -98,12 +98,7 @@ struct Serve: AsyncParsableCommand {
                 scheduler.sweep()
             },
             ReloadSignalService(notifier: notifier, logger: Logger(label: "tokend.reload")) {
-                let fresh = try ConfigLoader.load(path: configPath)
-                for account in fresh.accounts {
-                    if let problem = ProviderClients.validate(account: account) {
-                        throw ReloadError("account \(account.name): \(problem)")
-                    }
-                }
+                let fresh = try ConfigLoader.load(path: configPath, checkAccount: ProviderClients.validate(account:))
                 api.reload(fresh)
                 scheduler.reload(accounts: fresh.accounts, schedule: fresh.schedule)
             },
@@ -143,9 +138,4 @@ struct Serve: AsyncParsableCommand {
         withExtendedLifetime(lock) {}
         logger.notice("stopped")
     }
-}
-
-struct ReloadError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

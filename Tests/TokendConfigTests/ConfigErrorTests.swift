@@ -127,16 +127,9 @@ import TokendCore
     }
 
     @Test func missingRequiredKeys() {
-        F.expectError(
-            "[daemon]\nkey_file = \"/k\"\n[control]\nsocket = \"/s\"\n", line: 1,
-            "missing required key 'daemon.database'")
-        F.expectError(
-            "[daemon]\ndatabase = \"/db\"\n[control]\nsocket = \"/s\"\n", line: 1,
-            "missing required key 'daemon.key_file' (or 'daemon.key_credential')")
-        F.expectError(
-            "[daemon]\ndatabase = \"/db\"\nkey_file = \"/k\"\n[control]\nmode = \"0660\"\n", line: 4,
-            "missing required key 'control.socket'")
-        F.expectError("[control]\nsocket = \"/s\"\n", line: nil, "missing required key 'daemon.database'")
+        // daemon.database, daemon.key_file and control.socket have defaults (ConfigLoaderTests); empty is still wrong.
+        F.expectError("[daemon]\ndatabase = \"\"\n", line: 2, "'daemon.database' must not be empty")
+        F.expectError("[control]\nsocket = \" \"\n", line: 2, "'control.socket' must not be empty")
         F.expectError(
             F.minimal + "[[fogbugz]]\nbase_url = \"https://a.example.com\"\n", line: 8,
             "missing required key 'fogbugz[0].name'")
@@ -320,5 +313,46 @@ import TokendCore
             #expect(error.description.hasPrefix("tokend: /nonexistent/tokend.toml: cannot read configuration file"))
             #expect(!error.description.contains("\n"))
         }
+    }
+
+    /// A provider-level problem names the account key it is about and that key's line: the secret's spelling
+    /// in use, or the account header for a key left to its default.
+    @Test func accountCheckNamesTheKeyAndLine() throws {
+        let directory = try F.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let keyFile = directory.appendingPathComponent("k")
+        try Data("secret".utf8).write(to: keyFile)
+        let box = F.minimal + "[[fogbugz]]\nname = \"f\"\nbase_url = \"https://f.example\"\ntimeout = \"1s\"\n"
+            + "[[box]]\nname = \"b\"\nbase_url = \"https://b.example.com\"\napi_key_file = \"\(keyFile.path)\"\n"
+        func failing(_ key: String, on name: String) -> ConfigLoader.AccountCheck {
+            { account in account.name == name ? AccountProblem(key: key, message: "\(key) is wrong") : nil }
+        }
+        func expect(_ text: String, _ check: @escaping ConfigLoader.AccountCheck, line: Int, key: String) {
+            do {
+                _ = try ConfigLoader.parse(text: text, path: F.file, environment: [:], checkAccount: check)
+                Issue.record("expected an error")
+            } catch {
+                #expect(error.key == key)
+                #expect(error.line == line)
+                #expect(error.description.hasPrefix("tokend: \(F.file):\(line): '\(key)': "))
+            }
+        }
+        expect(box, failing("api_key", on: "b"), line: 15, key: "box[0].api_key_file")
+        expect(box, failing("base_url", on: "b"), line: 14, key: "box[0].base_url")
+        expect(box, failing("timeout", on: "f"), line: 11, key: "fogbugz[0].timeout")
+        expect(box, failing("oauth_url", on: "b"), line: 12, key: "box[0].oauth_url")
+        #expect(throws: Never.self) { try ConfigLoader.parse(text: box, path: F.file, environment: [:]) }
+    }
+
+    @Test func keyErrorNamesTheKeySourceAndLine() throws {
+        let directory = try F.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("tokend.toml").path
+        try Data(F.minimal.utf8).write(to: URL(fileURLWithPath: file))
+        let error = ConfigLoader.keyError(file: file, key: .file("/var/lib/tokend/master.key"), message: "bad mode")
+        #expect(error.description == "tokend: \(file):3: 'daemon.key_file': bad mode")
+        let credential = ConfigLoader.keyError(file: file, key: .credential(name: "m", path: "/c/m"), message: "gone")
+        #expect(credential.key == "daemon.key_credential")
+        #expect(credential.line == 1)  // not in the file: the [daemon] header
     }
 }

@@ -179,6 +179,44 @@ import TokendCore
         #expect(config.control.socket == cwd + "/run/s.sock")
     }
 
+    /// control-api.md: `control.socket` defaults to `/run/tokend/control.sock`; the example `daemon.database` and
+    /// `daemon.key_file` are the defaults too. An empty file is therefore a valid (account-less) configuration.
+    @Test func daemonAndControlDefaults() throws {
+        for text in ["", "[daemon]\n[control]\n"] {
+            let config = try F.parse(text)
+            #expect(config.daemon.database == "/var/lib/tokend/tokend.sqlite3")
+            #expect(config.daemon.key == .file("/var/lib/tokend/master.key"))
+            #expect(config.control.socket == "/run/tokend/control.sock")
+            #expect(config.control.mode == 0o660)
+        }
+    }
+
+    @Test func keyFileDefaultOnlyWithoutKeyCredential() throws {
+        let credentials = try F.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: credentials) }
+        try Data(repeating: 1, count: 32).write(to: credentials.appendingPathComponent("master"))
+        let config = try F.parse(
+            "[daemon]\nkey_credential = \"master\"\n", environment: ["CREDENTIALS_DIRECTORY": credentials.path])
+        #expect(config.daemon.key == .credential(name: "master", path: credentials.path + "/master"))
+        #expect(config.daemon.database == "/var/lib/tokend/tokend.sqlite3")
+        let explicit = try F.parse("[daemon]\nkey_file = \"/etc/tokend/k\"\n")
+        #expect(explicit.daemon.key == .file("/etc/tokend/k"))
+    }
+
+    /// Box OAuth2 calls only `{oauth_url}/oauth2/revoke`: `base_url` is optional there (still required elsewhere).
+    @Test func boxOAuth2NeedsNoBaseURL() throws {
+        let config = try F.parse(
+            F.minimal + "[[box]]\nname = \"o\"\napi = \"oauth2\"\nclient_id = \"id\"\nclient_secret = \"s\"\n")
+        let account = try #require(config.account(named: "o"))
+        #expect(account.oauthURL == "https://api.box.com")
+        #expect(account.baseURL.isEmpty)
+        #expect(!describe(config).contains("base_url"))
+        F.expectError(
+            F.minimal + "[[box]]\nname = \"o\"\napi = \"oauth2\"\nbase_url = \"ftp://x\"\nclient_id = \"id\"\n"
+                + "client_secret = \"s\"\n",
+            line: 11, "'box[0].base_url': 'ftp://x' is not an http(s) URL")
+    }
+
     @Test func secretsFromFiles() throws {
         let directory = try F.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -334,7 +334,7 @@ import Glibc
         control.mode = 0o660
         let listener = ControlListener.configured(control)
         #expect(listener == .path(path, mode: 0o660))
-        #expect(ControlListener.configured(control, inheritedFDs: [3]) == .inheritedFD(3))
+        #expect(ControlListener.configured(control, inheritedFD: 3) == .inheritedFD(3))
         let (ready, continuation) = AsyncStream.makeStream(of: Void.self)
         let server = ControlServer(listener: listener, api: harness.api, logger: Logger(label: "dev"), onReady: { continuation.yield() })
         let task = Task { try await server.run() }

@@ -106,8 +106,14 @@ struct ClassificationTableTests {
             Row(api: api, label: "truncated JSON", setup: .fault(.body(#"{"data":{},"errors":[{"co"#, contentType: json)),
                 expected: "transient"),
             Row(api: api, label: "non-object JSON", setup: .fault(.body("[]", contentType: json)), expected: "transient"),
+            // §2 "errors empty or absent: revoked": on a 2xx any JSON object without errors is the envelope.
+            Row(api: api, label: "empty object", setup: .fault(.body("{}", contentType: json)), expected: "revoked"),
             Row(api: api, label: "object without envelope keys", setup: .fault(.body(#"{"ok":true}"#, contentType: json)),
-                expected: "transient"),
+                expected: "revoked"),
+            Row(api: api, label: "errors empty", setup: .fault(.body(#"{"errors":[]}"#, contentType: json)),
+                expected: "revoked"),
+            Row(api: api, label: "400 object without envelope keys",
+                setup: .fault(.body(#"{"ok":false}"#, status: 400, contentType: json)), expected: "permanent", status: 400),
             Row(api: api, label: "400 HTML", setup: .fault(.html(status: 400)), expected: "permanent", status: 400),
         ]
         for code in ["1", "4", "27", "29"] {

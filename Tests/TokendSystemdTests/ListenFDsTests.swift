@@ -96,6 +96,27 @@ struct ListenFDsTests {
         #expect(!ListenFDs.isListeningUnixStreamSocket(file))
         #expect(!ListenFDs.isListeningUnixStreamSocket(-1))
     }
+
+    @Test("the control socket is the fd named 'control', else the only one, and must listen on AF_UNIX stream")
+    func controlSocketSelection() throws {
+        let directory = try TemporaryDirectory()
+        let listening = try makeUnixSocket(type: Int32(SOCK_STREAM.rawValue), path: directory.file("c.sock"), listening: true)
+        defer { close(listening) }
+        let idle = try makeUnixSocket(type: Int32(SOCK_STREAM.rawValue), path: directory.file("i.sock"), listening: false)
+        defer { close(idle) }
+
+        #expect(try ListenFDs.controlSocket([]) == nil)
+        // Not the first fd: the one named "control".
+        let named = [ListenedFD(fd: idle, name: "metrics"), ListenedFD(fd: listening, name: "control")]
+        #expect(try ListenFDs.controlSocket(named) == listening)
+        #expect(try ListenFDs.controlSocket([ListenedFD(fd: listening, name: "unknown")]) == listening)
+        #expect(throws: SystemdError.noSocketNamed("control", names: ["a", "b"])) {
+            try ListenFDs.controlSocket([ListenedFD(fd: listening, name: "a"), ListenedFD(fd: idle, name: "b")])
+        }
+        #expect(throws: SystemdError.notAListeningUnixStreamSocket(fd: idle, name: "control")) {
+            try ListenFDs.controlSocket([ListenedFD(fd: listening, name: "x"), ListenedFD(fd: idle, name: "control")])
+        }
+    }
 }
 
 /// Touches the real process environment, so it is kept apart and serialized.
