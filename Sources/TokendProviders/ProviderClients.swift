@@ -15,6 +15,7 @@ import TokendCore
 ///   one `HTTPClient` per distinct (`connectTimeout`, `timeout`) pair, all on the same event loop group, each
 ///   with its own connection pool. Every call also has a whole-request deadline of `account.timeout`
 ///   (discovery included).
+/// - Each request runs on one event loop together with its connection (see the comment in `send`).
 /// - Tokens and secrets are never logged; URLs are logged without their query.
 public final class ProviderClients: Sendable {
     /// Largest response body kept for classification; the rest is read and discarded.
@@ -289,8 +290,17 @@ public final class ProviderClients: Sendable {
             outgoing.headers.add(name: "User-Agent", value: Self.userAgent)
             for field in request.headers { outgoing.headers.add(name: field.name, value: field.value) }
             if request.method != "GET" { outgoing.body = .bytes(request.body) }
+            // The task and its connection on the same event loop (`.delegateAndChannel`), never `.indifferent`:
+            // AHC 1.37 completes the request-end write promise on the task's loop and hops back before telling
+            // the pool the connection is idle. When the response ends before the request end is written (a
+            // POST body racing the answer), that hop leaves a window in which the connection is idle on its
+            // channel but leased in the pool; a close then (our `shutdown()`, or the provider closing the
+            // connection) removes it from the pool, and the late release hits AHC's precondition "A connection
+            // that we don't know was released?" (HTTPConnectionPool+HTTP1Connections.swift:502), crashing the
+            // process. On one loop the release happens synchronously when the write completes: no window.
             let task = http.execute(
-                request: outgoing, delegate: BoundedResponseCollector(limit: Self.maxBodyBytes), deadline: deadline)
+                request: outgoing, delegate: BoundedResponseCollector(limit: Self.maxBodyBytes),
+                eventLoop: .delegateAndChannel(on: http.eventLoopGroup.next()), deadline: deadline)
             let response = try await withTaskCancellationHandler {
                 try await task.futureResult.get()
             } onCancel: {

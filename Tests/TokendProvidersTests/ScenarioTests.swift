@@ -221,6 +221,31 @@ struct ScenarioTests {
         }
     }
 
+    /// Regression: AHC 1.37 trapped ("A connection that we don't know was released?") when a POST's answer ended
+    /// before its request end was written on a connection of another event loop, and the connection closed before
+    /// the pool heard it was idle again — here `shutdown()` right after the last answer. Requests now run on their
+    /// connection's event loop (ProviderClients.send).
+    @Test("POSTs reusing a connection, then shutdown at once, do not trap the connection pool")
+    func postsThenShutdown() async throws {
+        // Several harnesses at once keep both event loops busy, which widens the window.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for lane in 0..<8 {
+                group.addTask {
+                    for round in 0..<10 {
+                        try await Harness.run { harness in
+                            for api in [ProviderAPI.fogbugzJSON, .boxXML, .boxSOAP, .boxOAuth2] {
+                                let token = "t\(lane)-\(round)-\(api.rawValue)"
+                                harness.server.issue(token)
+                                #expect(await harness.logoff(api, token).outcome == .revoked)
+                            }
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
     @Test("plain http to a non-loopback host is refused without a request")
     func insecureRefused() async throws {
         try await Harness.run { harness in
