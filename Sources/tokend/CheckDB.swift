@@ -12,6 +12,10 @@ struct CheckDB: ParsableCommand {
     func run() throws {
         let configuration = try ConfigFile.load(options.config)
         let database = configuration.daemon.database
+        // Opening would create an empty database (and a key file): a check must not make what it checks.
+        guard FileManager.default.fileExists(atPath: database) else {
+            Self.fail("no database at \(database) (daemon.database)", status: ExitStatus.unavailable)
+        }
         let store: TokenStore
         do {
             let key = try MasterKey.load(configuration.daemon.key)

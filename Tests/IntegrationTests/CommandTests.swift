@@ -79,6 +79,13 @@ struct CommandTests {
         #expect(corrupt.status != 0)
         #expect(corrupt.output.hasPrefix("tokend: cannot open database \(sandbox.database): "), "\(corrupt.output)")
         #expect(corrupt.output.contains("not a database"), "\(corrupt.output)")
+
+        // A missing file is reported, not created.
+        try FileManager.default.removeItem(atPath: sandbox.database)
+        let missing = try run(BuiltProducts.tokend, ["check-db", "--config", sandbox.config.path])
+        #expect(missing.status == 69, "\(missing.output)")
+        #expect(missing.output.hasPrefix("tokend: no database at \(sandbox.database)"), "\(missing.output)")
+        #expect(!FileManager.default.fileExists(atPath: sandbox.database))
     }
 
     @Test func probeProviderReportsAlreadyRevokedFromTheFake() async throws {
