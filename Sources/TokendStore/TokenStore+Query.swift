@@ -183,8 +183,18 @@ extension TokenStore {
             }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             _ = arguments.append(contentsOf: [query.limit + 1])
-            let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM audit \(whereClause) ORDER BY id DESC LIMIT ?"), arguments: arguments)
-            let events = rows.prefix(query.limit).map(Self.auditEvent)
+            let rows = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT \(Self.auditColumns) FROM audit \(whereClause) ORDER BY id DESC LIMIT ?"),
+                arguments: arguments)
+            let events = rows.prefix(query.limit).map { row in
+                let (event, problems) = Self.auditEvent(row)
+                if !problems.isEmpty {
+                    self.logger.error(
+                        "audit event with undecodable values",
+                        metadata: ["audit_id": "\(event.id)", "problems": "\(problems.joined(separator: "; "))"])
+                }
+                return event
+            }
             let next = rows.count > query.limit ? events.last?.id : nil
             return (Array(events), next)
         }

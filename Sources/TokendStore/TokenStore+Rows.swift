@@ -105,29 +105,41 @@ extension TokenStore {
             ])
     }
 
-    static func auditEvent(_ row: Row) -> AuditEvent {
+    /// The columns ``auditEvent(_:)`` reads, in its order.
+    static let auditColumns = """
+        id, at, token_id, episode, action, actor_uid, actor_pid, actor_role, actor_system, reason, provider_status,
+        provider_detail, duration_ms, attempt, job_id
+        """
+
+    /// Decodes a row selected with ``auditColumns``. A value of the wrong storage class (SQLite does not enforce
+    /// column types, so a damaged file can hold one) reads as nil, or 0 where the schema says NOT NULL, and is
+    /// returned in `problems`: one bad event never stops an audit query (anchors.md §6.2).
+    static func auditEvent(_ row: Row) -> (event: AuditEvent, problems: [String]) {
+        var columns = ColumnReader(row)
+        func int(_ value: Int64?) -> Int? { value.map { Int(truncatingIfNeeded: $0) } }
         let actor: Actor
-        if let system: String = row["actor_system"] {
+        if let system = columns.text(8, "actor_system") {
             actor = .system(system)
         } else {
             actor = .caller(
-                uid: UInt32(truncatingIfNeeded: (row["actor_uid"] as Int64?) ?? 0),
-                pid: Int32(truncatingIfNeeded: (row["actor_pid"] as Int64?) ?? 0),
-                role: Role(rawValue: (row["actor_role"] as String?) ?? "") ?? .client)
+                uid: UInt32(truncatingIfNeeded: columns.integer(5, "actor_uid") ?? 0),
+                pid: Int32(truncatingIfNeeded: columns.integer(6, "actor_pid") ?? 0),
+                role: columns.text(7, "actor_role").flatMap(Role.init(rawValue:)) ?? .client)
         }
-        return AuditEvent(
-            id: row["id"],
-            at: Date(unixMillis: row["at"]),
-            tokenID: row["token_id"],
-            episode: row["episode"],
-            action: AuditAction(rawValue: row["action"]) ?? .attempt,
+        let event = AuditEvent(
+            id: columns.requiredInteger(0, "id"),
+            at: Date(unixMillis: columns.requiredInteger(1, "at")),
+            tokenID: columns.text(2, "token_id"),
+            episode: int(columns.integer(3, "episode")),
+            action: columns.required(AuditAction.self, 4, "action") ?? .attempt,
             actor: actor,
-            reason: row["reason"],
-            providerStatus: row["provider_status"],
-            providerDetail: row["provider_detail"],
-            durationMillis: row["duration_ms"],
-            attempt: row["attempt"],
-            jobID: row["job_id"])
+            reason: columns.text(9, "reason"),
+            providerStatus: int(columns.integer(10, "provider_status")),
+            providerDetail: columns.text(11, "provider_detail"),
+            durationMillis: columns.integer(12, "duration_ms"),
+            attempt: int(columns.integer(13, "attempt")),
+            jobID: columns.text(14, "job_id"))
+        return (event, columns.problems)
     }
 
     static func encodeLabels(_ labels: [String: String]) -> String {

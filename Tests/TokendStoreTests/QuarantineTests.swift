@@ -60,6 +60,30 @@ import TokendCore
         #expect(try await h.store.claimDue(account: "acme", limit: 10).isEmpty)
     }
 
+    @Test func damagedAuditRowsAreReadNeverACrash() async throws {
+        let h = try StoreHarness()
+        defer { h.cleanup() }
+        let token = try await h.register("audited", ttl: .seconds(60))
+        let raw = try h.rawQueue()
+        try await raw.write { db in
+            // Append-only forbids UPDATE, so the damage arrives as inserted rows of the wrong storage classes.
+            try db.execute(
+                sql: """
+                    INSERT INTO audit (at, token_id, episode, action, actor_uid, actor_pid, actor_role, attempt)
+                    VALUES ('yesterday', ?, 'one', 'renewed', 'root', 1, 'client', 'x'), (12, ?, 1, 'bogus', 1, 1, 'client', 1)
+                    """, arguments: [token.id, token.id])
+        }
+        try raw.close()
+        let events = try await h.store.audit(AuditQuery(tokenID: token.id)).events
+        #expect(events.count == 3)
+        let textual = try #require(events.first { $0.at == Date(unixMillis: 0) })
+        #expect(textual.action == .renewed)
+        #expect(textual.episode == nil && textual.attempt == nil)
+        #expect(textual.actor == .caller(uid: 0, pid: 1, role: .client))
+        #expect(events.contains { $0.at == Date(unixMillis: 12) && $0.action == .attempt })
+        #expect(events.last?.action == .registered)
+    }
+
     @Test func backlogLeavesQuarantinedRowsOut() async throws {
         let h = try StoreHarness()
         defer { h.cleanup() }
