@@ -37,9 +37,16 @@ public struct APIError: Error, Sendable, HTTPResponseError, CustomStringConverti
         jsonResponse()
     }
 
+    /// The error body as sent: serialized JSON ending in a newline (also written by handlers below the router).
+    var bodyBytes: [UInt8] {
+        var bytes = body.bytes
+        bytes.append(UInt8(ascii: "\n"))
+        return bytes
+    }
+
     /// The error as a JSON response.
     public func jsonResponse() -> Response {
-        var response = JSONResponse.make(status, body)
+        var response = JSONResponse.make(status, bytes: bodyBytes)
         response.headers.append(contentsOf: headers)
         return response
     }

@@ -21,8 +21,7 @@ enum OverLimitAnswer {
                 .serviceUnavailable, code: "unavailable",
                 "too many connections to the control socket (limits.max_connections = \(limit)); try again",
                 details: [JSON.Member("max_connections", .number(String(limit)))])
-            var bytes = error.body.bytes
-            bytes.append(UInt8(ascii: "\n"))
+            let bytes = error.bodyBytes
             let head = HTTPResponse(
                 status: .serviceUnavailable,
                 headerFields: [.contentType: "application/json", .contentLength: String(bytes.count), .connection: "close"])

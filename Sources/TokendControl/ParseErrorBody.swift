@@ -54,8 +54,6 @@ final class ParseErrorBody: ChannelDuplexHandler, RemovableChannelHandler {
         case .invalidVersion, .invalidConstant: message = "not an HTTP/1.1 request"
         default: message = "malformed HTTP request"
         }
-        var bytes = APIError.badRequest(message).body.bytes
-        bytes.append(UInt8(ascii: "\n"))
-        return allocator.buffer(bytes: bytes)
+        return allocator.buffer(bytes: APIError.badRequest(message).bodyBytes)
     }
 }
