@@ -1,8 +1,9 @@
 // swift-tools-version: 6.2
 // tokend — custody and revocation of FogBugz and Box session tokens.
 //
-// Dependencies point one way:  Control → Engine → (Store, Providers) → Core.
-// The executables only wire modules together; nothing imports TokendControl.
+// Dependencies point one way:  Control → Engine → (Store protocol, Providers) → Core.
+// The backends (TokendSQLite, TokendPostgres) implement the TokendStore protocol; only the executables and
+// tests import a backend. Nothing imports TokendControl.
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -30,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Pure domain: states, transitions, policies, schedule arithmetic, config model. No I/O.
@@ -45,14 +47,34 @@ let package = Package(
         // sqlite3_config before first use (variadic C: not callable from Swift).
         .target(name: "CSQLiteTuning", linkerSettings: [.linkedLibrary("sqlite3")]),
 
-        // SQLite (system libsqlite3 through GRDB): tokens, audit, CAS transitions, sealing.
+        // The store protocol and its value types (records, filters, claims, jobs), sealing and the master key.
         .target(
             name: "TokendStore",
+            dependencies: ["TokendCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+
+        // Embedded backend: SQLite (system libsqlite3 through GRDB), one writer process.
+        .target(
+            name: "TokendSQLite",
             dependencies: [
-                "TokendCore", "CSQLiteTuning",
+                "TokendCore", "TokendStore", "CSQLiteTuning",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // Cluster backend: PostgreSQL through postgres-nio, shared by N active-active instances.
+        .target(
+            name: "TokendPostgres",
+            dependencies: [
+                "TokendCore", "TokendStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -138,8 +160,8 @@ let package = Package(
         .executableTarget(
             name: "tokend",
             dependencies: [
-                "TokendCore", "TokendConfig", "TokendStore", "TokendProviders", "TokendEngine",
-                "TokendSystemd", "TokendControl",
+                "TokendCore", "TokendConfig", "TokendStore", "TokendSQLite", "TokendPostgres", "TokendProviders",
+                "TokendEngine", "TokendSystemd", "TokendControl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -166,8 +188,8 @@ let package = Package(
         .executableTarget(
             name: "tokend-bench",
             dependencies: [
-                "TokendCore", "TokendConfig", "TokendStore", "TokendProviders", "TokendEngine",
-                "TokendClient", "TokendFakeProviders",
+                "TokendCore", "TokendConfig", "TokendStore", "TokendSQLite", "TokendPostgres", "TokendProviders",
+                "TokendEngine", "TokendClient", "TokendFakeProviders",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/tokend-bench",
@@ -187,7 +209,7 @@ let package = Package(
         .testTarget(
             name: "TokendStoreTests",
             dependencies: [
-                "TokendStore",
+                "TokendStore", "TokendSQLite", "TokendPostgres",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -202,7 +224,7 @@ let package = Package(
         .testTarget(
             name: "TokendEngineTests",
             dependencies: [
-                "TokendEngine", "TokendFakeProviders",
+                "TokendEngine", "TokendFakeProviders", "TokendSQLite",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -214,7 +236,7 @@ let package = Package(
         .testTarget(
             name: "TokendControlTests",
             dependencies: [
-                "TokendControl", "TokendClient", "TokendCore", "TokendStore", "TokendEngine",
+                "TokendControl", "TokendClient", "TokendCore", "TokendStore", "TokendSQLite", "TokendEngine",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -227,8 +249,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "TokendClient", "TokendFakeProviders", "TokendStore", "TokendEngine", "TokendProviders",
-                "TokendControl",
+                "TokendClient", "TokendFakeProviders", "TokendStore", "TokendSQLite", "TokendPostgres", "TokendEngine",
+                "TokendProviders", "TokendControl",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),

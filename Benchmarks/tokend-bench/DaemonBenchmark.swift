@@ -3,6 +3,7 @@ import Foundation
 import Synchronization
 import TokendClient
 import TokendCore
+import TokendSQLite
 import TokendStore
 
 #if canImport(Glibc)
@@ -45,9 +46,9 @@ enum DaemonBenchmark {
         }
 
         /// Opens the daemon's database directly (daemon stopped) with the daemon's key.
-        func openStore() throws -> TokenStore {
+        func openStore() throws -> SQLiteTokenStore {
             let key = SymmetricKey(data: FileManager.default.contents(atPath: key)!)
-            return try TokenStore(path: database, sealer: Sealer(masterKey: key))
+            return try SQLiteTokenStore(path: database, sealer: Sealer(masterKey: key))
         }
     }
 

@@ -6,6 +6,7 @@ import TokendCore
 import TokendEngine
 import TokendFakeProviders
 import TokendProviders
+import TokendSQLite
 import TokendStore
 
 /// End-to-end revocations/s next to the fake provider's raw capacity, and expiry lateness.
@@ -46,15 +47,15 @@ enum EngineBenchmark {
             utilisation: cpu / elapsed / Double(ProcessInfo.processInfo.activeProcessorCount))
     }
 
-    static func makeStore(_ directory: URL) throws -> TokenStore {
-        try TokenStore(
+    static func makeStore(_ directory: URL) throws -> SQLiteTokenStore {
+        try SQLiteTokenStore(
             path: directory.appendingPathComponent("bench.sqlite3").path,
             sealer: Sealer(masterKey: SymmetricKey(size: .bits256)))
     }
 
     /// Inserts `count` tokens of account `fb`, `expiresAt(i)` each, in batches.
     static func populate(
-        _ store: TokenStore, fake: FakeProviderServer?, count: Int, prefix: String, owner: (Int) -> String = { _ in "bench" },
+        _ store: SQLiteTokenStore, fake: FakeProviderServer?, count: Int, prefix: String, owner: (Int) -> String = { _ in "bench" },
         expiresAt: (Int) -> Date
     ) async throws {
         var index = 0

@@ -1,5 +1,6 @@
 import Foundation
 import TokendCore
+import TokendSQLite
 import TokendStore
 
 /// In-process store figures: where the time of a registration or a revocation goes.

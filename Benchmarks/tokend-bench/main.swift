@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import TokendCore
 import TokendFakeProviders
+import TokendSQLite
 import TokendStore
 
 // tokend-bench [quick] — prints every figure of issues 5, 6 and 8 side by side from one run.

@@ -81,7 +81,7 @@ extension ControlAPI {
                     ])
                 }),
             "scheduler_last_loop_at": .date(engineStatus.lastLoopAt),
-            "db_size_bytes": .int(store.databaseSize()),
+            "db_size_bytes": .int(await store.databaseSize()),
         ])
     }
 
@@ -95,7 +95,7 @@ extension ControlAPI {
         let backlog = try await store.backlog(
             accounts: configuration.accounts.map(\.name), revokeBeforeExpiry: configuration.schedule.revokeBeforeExpiry)
         metrics.refreshGauges(
-            counts: counts, backlog: backlog, now: now, hold: engineStatus.hold, dbSize: store.databaseSize(),
+            counts: counts, backlog: backlog, now: now, hold: engineStatus.hold, dbSize: await store.databaseSize(),
             uptime: now.timeIntervalSince(startedAt))
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

@@ -24,7 +24,7 @@ public struct ControlAPI: Sendable {
 
     /// Roles, limits and accounts; replaced atomically by ``reload(_:)``.
     public let settings: ControlSettings
-    let store: TokenStore
+    let store: any TokenStore
     let engine: any RevocationControl
     let clock: any WallClock
     /// The metrics `/metrics` renders.
@@ -46,7 +46,7 @@ public struct ControlAPI: Sendable {
     ///   - peerResolver: where kernel credentials come from; only tests replace ``SocketPeerResolver``.
     ///   - version: the daemon version for `/v1/status`.
     public init(
-        configuration: Configuration, store: TokenStore, engine: any RevocationControl,
+        configuration: Configuration, store: any TokenStore, engine: any RevocationControl,
         clock: any WallClock = SystemClock(), registry: PrometheusCollectorRegistry, logger: Logger,
         startedAt: Date = Date(), peerResolver: any PeerResolver = SocketPeerResolver(), version: String = "0.1.0"
     ) {

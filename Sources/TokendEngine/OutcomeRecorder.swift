@@ -12,7 +12,7 @@ import TokendStore
 final class OutcomeRecorder: Sendable {
     private let group: GroupCommit<AttemptRecord, TokenState?>
 
-    init(store: TokenStore, logger: Logger, onUnavailable: @escaping @Sendable (Bool) -> Void) {
+    init(store: any TokenStore, logger: Logger, onUnavailable: @escaping @Sendable (Bool) -> Void) {
         group = GroupCommit(maxGroup: 512) { records in
             var delay = Duration.milliseconds(200)
             while true {

@@ -44,7 +44,7 @@ public final class RevocationScheduler: Service, RevocationControl {
         var forgotten: Set<String> = []
     }
 
-    private let store: TokenStore
+    private let store: any TokenStore
     private let performer: any LogoffPerformer
     private let clock: any WallClock
     private let logger: Logger
@@ -61,7 +61,7 @@ public final class RevocationScheduler: Service, RevocationControl {
     /// - Parameter onLoop: called at each pass of the loop (the systemd watchdog heartbeat hangs here, so a stuck
     ///   scheduler stops the pings).
     public init(
-        store: TokenStore, performer: any LogoffPerformer, accounts: [Configuration.Account], options: Options,
+        store: any TokenStore, performer: any LogoffPerformer, accounts: [Configuration.Account], options: Options,
         clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "tokend.engine"),
         onLoop: @escaping @Sendable () -> Void = {}
     ) {

@@ -11,6 +11,7 @@ public enum MasterKey {
     /// Why the key could not be loaded. Each message names the path and what to do.
     public struct LoadError: Error, CustomStringConvertible, Sendable {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     /// Loads the key from `source`, creating a missing key *file* with 32 random bytes and mode 0600.

@@ -19,6 +19,7 @@ public struct Sealer: Sendable {
     /// Why a sealed blob could not be opened: corrupted bytes, another key, or another row's blob.
     public struct UnsealError: Error, Sendable, CustomStringConvertible {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     /// AES-GCM seals `token` with the token id as associated data (a blob copied to another row won't open).

@@ -26,6 +26,29 @@ public struct TokenRecord: Sendable, Hashable {
     public var quarantine: String?
     /// The bulk job that requested the revocation, if any.
     public var jobID: String?
+
+    public init(id: String, provider: ProviderKind, account: String, owner: String, labels: [String: String], state: TokenState, fingerprint: String, issuedAt: Date, expiresAt: Date, lastRenewedAt: Date? = nil, registeredByUID: UInt32, attempts: Int, nextAttemptAt: Date? = nil, lastError: String? = nil, revokedAt: Date? = nil, revocationReason: RevocationReason? = nil, revocationNote: String? = nil, episode: Int, quarantine: String? = nil, jobID: String? = nil) {
+        self.id = id
+        self.provider = provider
+        self.account = account
+        self.owner = owner
+        self.labels = labels
+        self.state = state
+        self.fingerprint = fingerprint
+        self.issuedAt = issuedAt
+        self.expiresAt = expiresAt
+        self.lastRenewedAt = lastRenewedAt
+        self.registeredByUID = registeredByUID
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.lastError = lastError
+        self.revokedAt = revokedAt
+        self.revocationReason = revocationReason
+        self.revocationNote = revocationNote
+        self.episode = episode
+        self.quarantine = quarantine
+        self.jobID = jobID
+    }
 }
 
 /// One audit event (control-api.md, "Audit events").
@@ -42,4 +65,19 @@ public struct AuditEvent: Sendable, Hashable {
     public var durationMillis: Int64?
     public var attempt: Int?
     public var jobID: String?
+
+    public init(id: Int64, at: Date, tokenID: String? = nil, episode: Int? = nil, action: AuditAction, actor: Actor, reason: String? = nil, providerStatus: Int? = nil, providerDetail: String? = nil, durationMillis: Int64? = nil, attempt: Int? = nil, jobID: String? = nil) {
+        self.id = id
+        self.at = at
+        self.tokenID = tokenID
+        self.episode = episode
+        self.action = action
+        self.actor = actor
+        self.reason = reason
+        self.providerStatus = providerStatus
+        self.providerDetail = providerDetail
+        self.durationMillis = durationMillis
+        self.attempt = attempt
+        self.jobID = jobID
+    }
 }

@@ -1,204 +1,143 @@
-import CSQLiteTuning
 import Foundation
-import GRDB
-import Logging
-import Synchronization
 import TokendCore
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// The token registry and audit log on SQLite (WAL, `synchronous=NORMAL`).
+/// The token registry and its audit log, at the granularity the engine and the control API need.
 ///
-/// Every state change is a compare-and-set `UPDATE … WHERE id = ? AND state = ?` plus its audit row in one
-/// transaction; a lost race surfaces as ``StoreError/conflict(id:state:message:)``, never as an overwrite.
-public final class TokenStore: Sendable {
-    let pool: DatabasePool
-    let sealer: Sealer
-    let clock: any WallClock
-    let logger: Logger
-    /// Path of the database file.
-    public let path: String
-    /// Moves the WAL into the database file off the commit path.
-    let checkpointer: Checkpointer
-    /// Group commit of single registrations (see ``register(_:actor:limits:)``).
-    let registrations: GroupCommit<QueuedRegistration, Result<Registration, any Error>>
-    /// Set when a write fails as unavailable (full, read-only, I/O); cleared only by a successful
-    /// ``probeWritable()``. A full database still takes small writes that fit into pages it already has, so one
-    /// lucky write proves nothing, while the probe must allocate pages.
-    private let writeFault = Atomic<Bool>(false)
+/// Two implementations: `SQLiteTokenStore` (embedded, the default) and `PostgresTokenStore` (shared by N
+/// active-active instances). Both keep the same guarantees, checked by one contract suite run against each:
+/// every state change is a compare-and-set plus its audit row in one transaction; a token has at most one
+/// terminal audit event per custody episode; raw tokens exist only sealed; a claim is a lease that an outcome
+/// must still hold (``Claim/leaseSeq``) to change anything.
+public protocol TokenStore: AnyObject, Sendable {
+    /// `"sqlite"` or `"postgres"`, as `/v1/status` reports it.
+    var kind: String { get }
+    /// Where the data lives, safe for logs and status: never a password.
+    var locationDescription: String { get }
 
-    /// Opens (creating if needed) the database at `path` and applies pending migrations.
-    public init(path: String, sealer: Sealer, clock: any WallClock = SystemClock(), logger: Logger? = nil) throws {
-        _ = Self.sqliteConfigured
-        self.path = path
-        self.sealer = sealer
-        self.clock = clock
-        self.logger = logger ?? Logger(label: "tokend.store")
-        let box = WeakStoreBox()
-        self.registrations = GroupCommit(maxGroup: 256) { items in
-            guard let store = box.store else { return items.map { _ in .failure(StoreError.unavailable("store closed")) } }
-            return await store.commitRegistrations(items)
-        }
-        let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty {
-            try FileManager.default.createDirectory(
-                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        }
-        var configuration = GRDB.Configuration()
-        configuration.foreignKeysEnabled = true
-        configuration.busyMode = .timeout(5)
-        configuration.maximumReaderCount = 8
-        configuration.prepareDatabase { db in
-            try db.cachedStatement(sql: "PRAGMA synchronous = NORMAL").execute()
-            try db.cachedStatement(sql: "PRAGMA secure_delete = ON").execute()
-            // Checkpoints run on their own connection (see Checkpointer); this is the backstop.
-            try db.cachedStatement(sql: "PRAGMA wal_autocheckpoint = \(Checkpointer.backstopPages)").execute()
-            try db.cachedStatement(sql: "PRAGMA journal_size_limit = 67108864").execute()
-        }
-        // The database and its -wal/-shm files hold sealed tokens and the audit: owner-only.
-        let oldMask = umask(0o077)
-        defer { umask(oldMask) }
-        do {
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try Schema.migrator.migrate(pool)
-        } catch {
-            throw StoreError.map(error)
-        }
-        do {
-            checkpointer = try Checkpointer(path: path)
-        } catch {
-            throw StoreError.map(error)
-        }
-        box.store = self
-        try verifyKey()
-        let checkpointer = self.checkpointer
-        Task.detached { [box] in
-            await checkpointer.run { box.store != nil }
-        }
-    }
+    // MARK: Registration
 
-    /// Applied once, before the first connection opens.
-    private static let sqliteConfigured: Int32 = tokend_sqlite_configure()
+    /// Registers one token, or returns the existing record for the same raw token and account.
+    func register(_ token: NewToken, actor: Actor, limits: LiveLimits) async throws -> Registration
+    /// Registers many in one transaction; per-item failures (caps) don't stop the others.
+    func registerBatch(_ tokens: [NewToken], actor: Actor, limits: LiveLimits) async throws
+        -> [Result<Registration, StoreError>]
 
-    /// Refuses a master key other than the one the database was created with: opening with the wrong key
-    /// would otherwise quarantine every row at its first due time.
-    private func verifyKey() throws {
-        let check = sealer.fingerprint("tokend/key-check/v1")
-        let stored = try pool.write { db -> String? in
-            if let existing = try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM settings WHERE key = 'key_check'")) {
-                return existing
-            }
-            try db.cachedStatement(sql: "INSERT INTO settings (key, value) VALUES ('key_check', ?)").execute(arguments: [check])
-            return check
-        }
-        guard stored == check else {
-            throw MasterKey.LoadError(
-                description: "the master key does not match the database \(path) (it was created with another key)")
-        }
-    }
+    // MARK: Queries
 
-    /// Test hook: caps the database size (`PRAGMA max_page_count`) on the writer connection to simulate a full
-    /// disk; raise it again to simulate space returning.
-    public func setMaxPageCount(_ pages: Int) throws {
-        try pool.writeWithoutTransaction { db in try db.cachedStatement(sql: "PRAGMA max_page_count = \(pages)").execute() }
-    }
+    func token(id: String) async throws -> TokenRecord?
+    /// Records whose fingerprint matches the raw token (one per account at most).
+    func lookup(rawToken: String) async throws -> [TokenRecord]
+    /// A page ordered by `expires_at, id`.
+    func list(_ filter: TokenFilter, limit: Int, after cursor: TokenCursor?) async throws -> TokenPage
+    func count(_ filter: TokenFilter) async throws -> Int
+    /// Audit events newest first.
+    func audit(_ query: AuditQuery) async throws -> (events: [AuditEvent], nextBeforeID: Int64?)
 
-    /// Current number of pages in the file (for the disk-full tests).
-    public func pageCount() throws -> Int {
-        try pool.read { db in try Int.fetchOne(db.cachedStatement(sql: "PRAGMA page_count")) ?? 0 }
-    }
+    // MARK: Transitions (each a CAS plus its audit row)
 
-    /// Identifiers of the migrations applied to the file.
-    public func appliedMigrations() throws -> [String] {
-        try pool.read { db in try Schema.migrator.appliedIdentifiers(db).sorted() }
-    }
+    func renew(id: String, expiresAt: Date, actor: Actor, reason: String?) async throws -> TokenRecord
+    func requestRevoke(id: String, reason: RevocationReason, note: String?, actor: Actor, jobID: String?)
+        async throws -> TransitionResult
+    func forget(id: String, note: String?, actor: Actor) async throws -> TransitionResult
+    func retry(id: String, actor: Actor, reason: String?) async throws -> TokenRecord
 
-    /// `PRAGMA integrity_check` (plus foreign keys); an empty array means the file is sound.
-    public func integrityCheck() throws -> [String] {
-        try pool.read { db in
-            var problems = try String.fetchAll(db.cachedStatement(sql: "PRAGMA integrity_check")).filter { $0 != "ok" }
-            let orphans = try Row.fetchAll(db.cachedStatement(sql: "PRAGMA foreign_key_check"))
-            problems += orphans.map { "foreign key violation in \($0[0] as String? ?? "?")" }
-            return problems
-        }
-    }
+    // MARK: Bulk jobs
 
-    /// Size of the database file plus its WAL, in bytes.
-    public func databaseSize() -> Int64 {
-        [path, path + "-wal"].reduce(Int64(0)) { total, file in
-            let attributes = try? FileManager.default.attributesOfItem(atPath: file)
-            return total + ((attributes?[.size] as? NSNumber)?.int64Value ?? 0)
-        }
-    }
+    func startBulkRevocation(filter: TokenFilter, reason: String?, actor: Actor, expectedCount: Int?)
+        async throws -> BulkJob
+    func job(id: String) async throws -> BulkJob?
 
-    /// Checkpoints the WAL (used at shutdown and by tests that inspect the files).
-    public func checkpoint() throws {
-        // On the checkpointer's connection: two connections checkpointing at once make one fail with BUSY.
-        try checkpointer.truncate()
-    }
+    // MARK: Scheduling
 
-    /// Runs `body` in one write transaction, mapping database errors to ``StoreError``.
-    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do {
-            return try await pool.write(body)
-        } catch {
-            let mapped = StoreError.map(error)
-            if case StoreError.unavailable = mapped { writeFault.store(true, ordering: .releasing) }
-            throw mapped
-        }
-    }
+    /// Releases leases whose holder is gone (crashed or lease expired); O(in-flight), never O(tokens).
+    @discardableResult
+    func releaseStaleLeases() async throws -> Int
+    /// Claims up to `limit` due tokens of `account`, oldest due first, each under a lease.
+    func claimDue(account: String, limit: Int, revokeBeforeExpiry: Duration) async throws -> [Claim]
+    /// Records finished calls; an outcome whose lease was lost is audited as an attempt but changes nothing.
+    func recordAttempts(_ attempts: [AttemptRecord]) async throws -> [TokenState]
+    /// Gives claims back without a call (shutdown): due again at once.
+    func release(_ claims: [Claim]) async throws
+    /// Extends the leases of claims whose calls are still in flight.
+    func renewLeases(_ claims: [Claim]) async throws
+    func nextDue(account: String, revokeBeforeExpiry: Duration) async throws -> Date?
+    func backlog(accounts: [String], revokeBeforeExpiry: Duration) async throws -> (due: Int, oldest: Date?)
+    /// Takes up to `wanted` provider-call permits for `account` from a bucket shared by every instance
+    /// (`rate_per_second` holds cluster-wide). Returns how many were granted now.
+    func takeRatePermits(account: String, wanted: Int, ratePerSecond: Double, burst: Double) async throws -> Int
 
-    /// True from a write failing as unavailable until ``probeWritable()`` succeeds: the engine starts no provider
-    /// call meanwhile, since its outcome might not be recordable.
-    public var writesFailing: Bool { writeFault.load(ordering: .acquiring) }
+    // MARK: Status, hold, cluster
 
-    /// Runs `body` on a read snapshot, mapping database errors to ``StoreError``.
-    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        do {
-            return try await pool.read(body)
-        } catch {
-            throw StoreError.map(error)
-        }
-    }
+    func stateCounts() async throws -> StateCounts
+    func holdState() async throws -> HoldState
+    func setHold(_ hold: HoldState, actor: Actor, persist: Bool) async throws
+    /// Live instances of the cluster (this one alone on SQLite).
+    func instances() async throws -> [InstanceInfo]
+    /// Records this instance's heartbeat and in-flight count.
+    func heartbeat(inFlight: Int) async throws
+    /// Lease length: how long a claim stays this instance's without renewal.
+    var leaseDuration: Duration { get }
 
-    /// Probes writability (used by `/healthz`, and by the scheduler while ``writesFailing``): a transaction that
-    /// must allocate new pages (a 16 KiB row it deletes again), so a full disk or a size cap fails it even when
-    /// in-place updates would still succeed.
-    public func probeWritable() async -> Bool {
-        do {
-            try await write { db in
-                try db.cachedStatement(sql: "INSERT INTO settings (key, value) VALUES ('healthz-probe', zeroblob(16384))").execute()
-                try db.cachedStatement(sql: "DELETE FROM settings WHERE key = 'healthz-probe'").execute()
-            }
-            writeFault.store(false, ordering: .releasing)
-            return true
-        } catch {
-            return false
-        }
-    }
+    // MARK: Retention and health
+
+    func pruneAudit(olderThan cutoff: Date, batch: Int) async throws -> Int
+    /// True from a write failing as unavailable until ``probeWritable()`` succeeds: no provider call starts
+    /// meanwhile, since its outcome might not be recordable.
+    var writesFailing: Bool { get }
+    func probeWritable() async -> Bool
+    func databaseSize() async -> Int64
+    func appliedMigrations() async throws -> [String]
+    /// Integrity problems found (empty when sound).
+    func integrityCheck() async throws -> [String]
+    /// Makes everything durable in its final place (SQLite: checkpoint the WAL); called at shutdown.
+    func flush() async throws
+    /// Closes connections; the store is unusable afterwards.
+    func close() async
 }
 
-extension StoreError {
-    /// Maps GRDB/SQLite errors: full disk, read-only, I/O and lock timeouts are "unavailable".
-    static func map(_ error: any Error) -> any Error {
-        if error is StoreError { return error }
-        if let db = error as? DatabaseError {
-            switch db.resultCode {
-            case .SQLITE_FULL, .SQLITE_READONLY, .SQLITE_IOERR, .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_CANTOPEN,
-                .SQLITE_PROTOCOL, .SQLITE_NOLFS, .SQLITE_PERM:
-                return StoreError.unavailable("\(db.resultCode): \(db.message ?? "")")
-            default:
-                return StoreError.internalError("\(db.resultCode): \(db.message ?? "")")
-            }
-        }
-        return error
+extension TokenStore {
+    public func register(_ token: NewToken, actor: Actor) async throws -> Registration {
+        try await register(token, actor: actor, limits: .unlimited)
     }
-}
-
-/// Lets the registration queue reach its store without a reference cycle. Written once in `TokenStore.init`,
-/// before the store is shared, then only read.
-final class WeakStoreBox: @unchecked Sendable {
-    weak var store: TokenStore?
+    public func registerBatch(_ tokens: [NewToken], actor: Actor) async throws -> [Result<Registration, StoreError>] {
+        try await registerBatch(tokens, actor: actor, limits: .unlimited)
+    }
+    public func list(_ filter: TokenFilter, limit: Int) async throws -> TokenPage {
+        try await list(filter, limit: limit, after: nil)
+    }
+    public func renew(id: String, expiresAt: Date, actor: Actor) async throws -> TokenRecord {
+        try await renew(id: id, expiresAt: expiresAt, actor: actor, reason: nil)
+    }
+    public func requestRevoke(id: String, reason: RevocationReason, note: String?, actor: Actor) async throws
+        -> TransitionResult
+    {
+        try await requestRevoke(id: id, reason: reason, note: note, actor: actor, jobID: nil)
+    }
+    public func retry(id: String, actor: Actor) async throws -> TokenRecord {
+        try await retry(id: id, actor: actor, reason: nil)
+    }
+    public func startBulkRevocation(filter: TokenFilter, reason: String?, actor: Actor) async throws -> BulkJob {
+        try await startBulkRevocation(filter: filter, reason: reason, actor: actor, expectedCount: nil)
+    }
+    public func claimDue(account: String, limit: Int) async throws -> [Claim] {
+        try await claimDue(account: account, limit: limit, revokeBeforeExpiry: .zero)
+    }
+    @discardableResult
+    public func recordAttempt(_ claim: Claim, result: AttemptResult, decision: RetryPolicy.Decision) async throws
+        -> TokenState
+    {
+        try await recordAttempts([AttemptRecord(claim: claim, result: result, decision: decision)])[0]
+    }
+    public func nextDue(account: String) async throws -> Date? {
+        try await nextDue(account: account, revokeBeforeExpiry: .zero)
+    }
+    public func backlog(accounts: [String]) async throws -> (due: Int, oldest: Date?) {
+        try await backlog(accounts: accounts, revokeBeforeExpiry: .zero)
+    }
+    public func setHold(_ hold: HoldState, actor: Actor) async throws {
+        try await setHold(hold, actor: actor, persist: true)
+    }
+    public func pruneAudit(olderThan cutoff: Date) async throws -> Int {
+        try await pruneAudit(olderThan: cutoff, batch: 1_000)
+    }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TokendSQLite
 import TokendStore
 
 /// `tokend check-db`: `PRAGMA integrity_check` and foreign keys on the configured database.
@@ -16,10 +17,10 @@ struct CheckDB: ParsableCommand {
         guard FileManager.default.fileExists(atPath: database) else {
             Self.fail("no database at \(database) (daemon.database)", status: ExitStatus.unavailable)
         }
-        let store: TokenStore
+        let store: SQLiteTokenStore
         do {
             let key = try MasterKey.load(configuration.daemon.key)
-            store = try TokenStore(path: database, sealer: Sealer(masterKey: key))
+            store = try SQLiteTokenStore(path: database, sealer: Sealer(masterKey: key))
         } catch let error as MasterKey.LoadError {
             ConfigFile.failKey(options.config, configuration, error)
         } catch {

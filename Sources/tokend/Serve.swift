@@ -10,6 +10,7 @@ import TokendControl
 import TokendCore
 import TokendEngine
 import TokendProviders
+import TokendSQLite
 import TokendStore
 import TokendSystemd
 
@@ -48,9 +49,9 @@ struct Serve: AsyncParsableCommand {
             logger.critical("another tokend is using this database", metadata: ["database": "\(configuration.daemon.database)"])
             throw ExitCode(ExitStatus.busy)
         }
-        let store: TokenStore
+        let store: any TokenStore
         do {
-            store = try TokenStore(
+            store = try SQLiteTokenStore(
                 path: configuration.daemon.database, sealer: Sealer(masterKey: key),
                 logger: Logger(label: "tokend.store"))
         } catch let error as MasterKey.LoadError {
@@ -130,11 +131,11 @@ struct Serve: AsyncParsableCommand {
         } catch {
             logger.error("stopped with an error", metadata: ["error": "\(error)"])
             try? await providers.shutdown()
-            try? store.checkpoint()
+            try? await store.flush()
             throw ExitCode(ExitStatus.unavailable)
         }
         try? await providers.shutdown()
-        try? store.checkpoint()
+        try? await store.flush()
         withExtendedLifetime(lock) {}
         logger.notice("stopped")
     }

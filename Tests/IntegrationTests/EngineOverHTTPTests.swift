@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TokendCore
 import TokendFakeProviders
+import TokendSQLite
 import TokendStore
 
 @Suite("Engine through real HTTP to the fake providers", .serialized)

@@ -4,6 +4,7 @@ import GRDB
 import Testing
 import TokendCore
 import TokendFakeProviders
+import TokendSQLite
 import TokendStore
 
 @Suite("Fault survival (issue 8)", .serialized)

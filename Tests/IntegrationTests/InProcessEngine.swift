@@ -5,12 +5,13 @@ import TokendCore
 import TokendEngine
 import TokendFakeProviders
 import TokendProviders
+import TokendSQLite
 import TokendStore
 
 /// The real store, engine and HTTP client in-process, against fake providers on 127.0.0.1.
 struct InProcessEngine {
     let directory: URL
-    let store: TokenStore
+    let store: SQLiteTokenStore
     let clients: ProviderClients
     let accounts: [Configuration.Account]
 
@@ -18,7 +19,7 @@ struct InProcessEngine {
          key: SymmetricKey = SymmetricKey(size: .bits256), directory: URL? = nil, clock: any WallClock = SystemClock()) throws {
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("tokend-it-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
-        store = try TokenStore(path: self.directory.appendingPathComponent("t.sqlite3").path, sealer: Sealer(masterKey: key), clock: clock)
+        store = try SQLiteTokenStore(path: self.directory.appendingPathComponent("t.sqlite3").path, sealer: Sealer(masterKey: key), clock: clock)
         accounts = [
             Configuration.Account(name: "fb", api: .fogbugzXML, baseURL: fogbugz.baseURL, apiPath: "api.asp?",
                                   concurrency: concurrency, ratePerSecond: 5_000, timeout: timeout),

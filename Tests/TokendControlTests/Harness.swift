@@ -9,6 +9,7 @@ import Synchronization
 import TokendControl
 import TokendCore
 import TokendEngine
+import TokendSQLite
 import TokendStore
 
 /// Test identity: router tests have no socket, so the caller's credentials come from test-only headers.
@@ -40,10 +41,10 @@ final class FakeEngine: RevocationControl {
         var waitDelay: Duration = .zero
     }
 
-    let store: TokenStore
+    let store: SQLiteTokenStore
     let state = Mutex(State())
 
-    init(store: TokenStore) { self.store = store }
+    init(store: SQLiteTokenStore) { self.store = store }
 
     func wake() { state.withLock { $0.wakes += 1 } }
     func forgotten(id: String) { state.withLock { $0.forgotten.append(id) } }
@@ -106,7 +107,7 @@ struct Harness {
     static let otherClientUID: UInt32 = 2002
 
     let directory: String
-    let store: TokenStore
+    let store: SQLiteTokenStore
     let engine: FakeEngine
     let api: ControlAPI
     let configuration: Configuration
@@ -143,7 +144,7 @@ struct Harness {
     ) throws {
         directory = FileManager.default.temporaryDirectory.path + "/tokend-control-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        store = try TokenStore(path: directory + "/t.sqlite3", sealer: Sealer(masterKey: SymmetricKey(size: .bits256)))
+        store = try SQLiteTokenStore(path: directory + "/t.sqlite3", sealer: Sealer(masterKey: SymmetricKey(size: .bits256)))
         engine = FakeEngine(store: store)
         configuration = Self.configuration(
             allow: allow, confirmAbove: confirmAbove, maxBody: maxBody, maxPerOwner: maxPerOwner, directory: directory)

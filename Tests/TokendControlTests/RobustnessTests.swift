@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Testing
 import TokendCore
+import TokendSQLite
 import TokendStore
 
 @testable import TokendControl

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 import TokendCore
+import TokendSQLite
 import TokendStore
 
 @testable import TokendEngine

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Synchronization
 import TokendCore
+import TokendSQLite
 import TokendStore
 
 @testable import TokendEngine
@@ -61,14 +62,14 @@ final class ScriptedPerformer: LogoffPerformer {
 
 struct EngineHarness {
     let directory: URL
-    let store: TokenStore
+    let store: SQLiteTokenStore
     let performer = ScriptedPerformer()
     let accounts: [Configuration.Account]
 
     init(clock: any WallClock = SystemClock()) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokend-engine-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        store = try TokenStore(
+        store = try SQLiteTokenStore(
             path: directory.appendingPathComponent("t.sqlite3").path,
             sealer: Sealer(masterKey: SymmetricKey(size: .bits256)), clock: clock)
         accounts = [

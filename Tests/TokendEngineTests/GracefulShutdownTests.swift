@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import Testing
 import TokendCore
+import TokendSQLite
 import TokendStore
 
 @testable import TokendEngine

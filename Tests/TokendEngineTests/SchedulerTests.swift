@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TokendCore
+import TokendSQLite
 import TokendStore
 
 @testable import TokendEngine

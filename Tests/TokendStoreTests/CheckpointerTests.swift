@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 
+@testable import TokendSQLite
 @testable import TokendStore
 
 /// WAL pages are copied into the database file by the checkpointer's own connection, not by a commit.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TokendCore
 
+@testable import TokendSQLite
 @testable import TokendStore
 
 /// (b) Concurrent compare-and-set transitions: one winner, the rest see a conflict or a no-op.

@@ -3,6 +3,7 @@ import GRDB
 import Testing
 import TokendCore
 
+@testable import TokendSQLite
 @testable import TokendStore
 
 /// The triggers that keep `state_counts` and `live_counts` do a fixed, small amount of work per change

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import TokendCore
 
+@testable import TokendSQLite
 @testable import TokendStore
 
 /// (g) The master key: created 0600 when missing, refused when too open or the wrong size.

@@ -3,6 +3,7 @@ import GRDB
 import Testing
 import TokendCore
 
+@testable import TokendSQLite
 @testable import TokendStore
 
 /// (f) A database created by migration 1 opens under the current code with its data intact.
@@ -36,7 +37,7 @@ import TokendCore
             #expect(try queue.readSync { db in try V1Schema.migrator.appliedIdentifiers(db) } == [V1Schema.identifier])
         }
 
-        let store = try TokenStore(path: path, sealer: h.sealer, clock: h.clock)
+        let store = try SQLiteTokenStore(path: path, sealer: h.sealer, clock: h.clock)
         #expect(try store.appliedMigrations() == Schema.migrator.migrations)
         #expect(try store.appliedMigrations().first == V1Schema.identifier)
         #expect(try store.integrityCheck().isEmpty)

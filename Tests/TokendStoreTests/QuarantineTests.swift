@@ -3,6 +3,7 @@ import GRDB
 import Testing
 import TokendCore
 
+@testable import TokendSQLite
 @testable import TokendStore
 
 /// Rows the store cannot trust (SQLite does not enforce column types): no crash, everything else keeps working,

@@ -3,6 +3,7 @@ import GRDB
 import Testing
 import TokendCore
 
+@testable import TokendSQLite
 @testable import TokendStore
 
 /// The queries that must stay fast at a million tokens use an index that yields rows in the page order:
@@ -18,7 +19,7 @@ import TokendCore
     }
 
     private func listPlan(_ filter: TokenFilter) throws -> String {
-        let (sql, arguments) = TokenStore.listQuery(filter, limit: 100, after: TokenCursor(expiresAtMillis: 1, id: "tok_x"))
+        let (sql, arguments) = SQLiteTokenStore.listQuery(filter, limit: 100, after: TokenCursor(expiresAtMillis: 1, id: "tok_x"))
         return try plan(sql, arguments)
     }
 
@@ -38,7 +39,7 @@ import TokendCore
     }
 
     @Test func lookupByRawTokenUsesTheUniqueIndex() throws {
-        let plan = try plan(TokenStore.lookupSQL, ["hmac-sha256:00"])
+        let plan = try plan(SQLiteTokenStore.lookupSQL, ["hmac-sha256:00"])
         #expect(plan.contains("account=? AND fingerprint=?"), "\(plan)")
         #expect(!plan.contains("SCAN tokens"), "\(plan)")
     }
@@ -66,20 +67,20 @@ import TokendCore
     }
 
     @Test func dueCountsAreIndexRangeSearches() throws {
-        let plan = try plan(TokenStore.dueCountSQL)
+        let plan = try plan(SQLiteTokenStore.dueCountSQL)
         #expect(plan.contains("SEARCH tokens USING INDEX tokens_due_expiry (account=? AND expires_at<?)"), "\(plan)")
         #expect(plan.contains("SEARCH tokens USING COVERING INDEX tokens_due_attempt (state=? AND account=? AND next_attempt_at<?)"), "\(plan)")
     }
 
     @Test func quarantinedRowsAreCountedThroughTheirPartialIndex() throws {
-        let plan = try plan(TokenStore.quarantinedDueCountSQL)
+        let plan = try plan(SQLiteTokenStore.quarantinedDueCountSQL)
         #expect(plan.contains("tokens_quarantine"), "\(plan)")
     }
 
     @Test func oldestOverdueSearchesTheDueIndexes() throws {
-        let expired = try plan(TokenStore.oldestExpiredSQL, ["acme", 1])
+        let expired = try plan(SQLiteTokenStore.oldestExpiredSQL, ["acme", 1])
         #expect(expired.contains("SEARCH tokens USING INDEX tokens_due_expiry"), "\(expired)")
-        let retry = try plan(TokenStore.oldestRetrySQL, ["acme", 1])
+        let retry = try plan(SQLiteTokenStore.oldestRetrySQL, ["acme", 1])
         #expect(retry.contains("SEARCH tokens USING INDEX tokens_due_attempt"), "\(retry)")
     }
 }

@@ -3,6 +3,7 @@ import Logging
 import Testing
 import TokendCore
 
+@testable import TokendSQLite
 @testable import TokendStore
 
 /// (e) A raw token never reaches the disk or the logs: only its AES-GCM seal and HMAC fingerprint do.

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Testing
 
+@testable import TokendSQLite
 @testable import TokendStore
 
 /// (h) AES-GCM sealing bound to the token id; HMAC fingerprints under a derived key.

@@ -3,6 +3,7 @@ import GRDB
 import Testing
 import TokendCore
 
+@testable import TokendSQLite
 @testable import TokendStore
 
 /// (j) Registration, listing, scheduling queries, attempts, leases, bulk jobs, counts and hold.

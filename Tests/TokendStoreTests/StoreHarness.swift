@@ -6,6 +6,7 @@ import Synchronization
 import Testing
 import TokendCore
 
+@testable import TokendSQLite
 @testable import TokendStore
 
 /// A token store on a real SQLite file in a fresh temporary directory, with a manual clock.
@@ -14,7 +15,7 @@ struct StoreHarness {
     let clock: ManualClock
     let key: SymmetricKey
     let sealer: Sealer
-    let store: TokenStore
+    let store: SQLiteTokenStore
     var path: String { store.path }
 
     static let client = Actor.caller(uid: 1000, pid: 4242, role: .client)
@@ -27,14 +28,14 @@ struct StoreHarness {
         clock = ManualClock()
         self.key = key
         sealer = Sealer(masterKey: key)
-        store = try TokenStore(
+        store = try SQLiteTokenStore(
             path: directory.appendingPathComponent("tokend.sqlite3").path, sealer: sealer, clock: clock,
             logger: logger)
     }
 
     /// Another store instance on the same file (a restart).
-    func reopen() throws -> TokenStore {
-        try TokenStore(path: path, sealer: sealer, clock: clock)
+    func reopen() throws -> SQLiteTokenStore {
+        try SQLiteTokenStore(path: path, sealer: sealer, clock: clock)
     }
 
     func cleanup() { try? FileManager.default.removeItem(at: directory) }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TokendCore
 
+@testable import TokendSQLite
 @testable import TokendStore
 
 /// (a) Store verbs refuse transitions the state machine does not allow; a refused verb changes nothing.

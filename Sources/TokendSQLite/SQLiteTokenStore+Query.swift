@@ -1,39 +1,9 @@
 import Foundation
 import GRDB
 import TokendCore
+import TokendStore
 
-/// One page of a listing.
-public struct TokenPage: Sendable {
-    public var tokens: [TokenRecord]
-    public var nextCursor: TokenCursor?
-}
-
-/// Filter for the audit query (newest first).
-public struct AuditQuery: Sendable, Hashable {
-    public var tokenID: String?
-    public var action: AuditAction?
-    public var since: Date?
-    public var until: Date?
-    public var actorUID: UInt32?
-    /// Only events with an id below this (the paging cursor).
-    public var beforeID: Int64?
-    public var limit: Int
-
-    public init(
-        tokenID: String? = nil, action: AuditAction? = nil, since: Date? = nil, until: Date? = nil,
-        actorUID: UInt32? = nil, beforeID: Int64? = nil, limit: Int = 100
-    ) {
-        self.tokenID = tokenID
-        self.action = action
-        self.since = since
-        self.until = until
-        self.actorUID = actorUID
-        self.beforeID = beforeID
-        self.limit = limit
-    }
-}
-
-extension TokenStore {
+extension SQLiteTokenStore {
     /// One token by id.
     public func token(id: String) async throws -> TokenRecord? {
         try await read { db in try Self.fetchRecord(db, id: id) }
@@ -67,7 +37,7 @@ extension TokenStore {
     }
 
     /// A page of tokens matching `filter`, ordered by `(expires_at, id)`.
-    public func list(_ filter: TokenFilter, limit: Int, after cursor: TokenCursor? = nil) async throws -> TokenPage {
+    public func list(_ filter: TokenFilter, limit: Int, after cursor: TokenCursor?) async throws -> TokenPage {
         try await read { db in
             let (sql, arguments) = Self.listQuery(filter, limit: limit, after: cursor)
             // A cursor decodes each row in place (fetchAll would copy every row first).

@@ -1,56 +1,14 @@
 import Foundation
 import GRDB
 import TokendCore
+import TokendStore
 
-/// A validated registration: what the control API hands the store.
-public struct NewToken: Sendable {
-    public var provider: ProviderKind
-    public var account: String
-    public var owner: String
-    public var labels: [String: String]
-    /// The raw token. Sealed before it touches the database; never logged.
-    public var token: String
-    public var expiresAt: Date
-    public var registeredByUID: UInt32
-
-    public init(
-        provider: ProviderKind, account: String, owner: String, labels: [String: String], token: String,
-        expiresAt: Date, registeredByUID: UInt32
-    ) {
-        self.provider = provider
-        self.account = account
-        self.owner = owner
-        self.labels = labels
-        self.token = token
-        self.expiresAt = expiresAt
-        self.registeredByUID = registeredByUID
-    }
-}
-
-/// Live-token caps checked at registration (`[limits]`).
-public struct LiveLimits: Sendable, Hashable {
-    public var perOwner: Int
-    public var perAccount: Int
-    public init(perOwner: Int, perAccount: Int) {
-        self.perOwner = perOwner
-        self.perAccount = perAccount
-    }
-    public static let unlimited = LiveLimits(perOwner: .max, perAccount: .max)
-}
-
-/// The result of registering one token.
-public struct Registration: Sendable {
-    public var record: TokenRecord
-    /// False when the same raw token was already registered for the account (idempotent re-register).
-    public var created: Bool
-}
-
-extension TokenStore {
+extension SQLiteTokenStore {
     /// Registers one token (or returns the existing record for the same raw token and account).
     ///
     /// Concurrent registrations are group-committed: those arriving while a transaction runs share the next
     /// one, each with its own checks and audit row, so many clients cost one commit instead of one each.
-    public func register(_ token: NewToken, actor: Actor, limits: LiveLimits = .unlimited) async throws
+    public func register(_ token: NewToken, actor: Actor, limits: LiveLimits) async throws
         -> Registration
     {
         let prepared = try prepare(token)
@@ -80,7 +38,7 @@ extension TokenStore {
 
     /// Registers many tokens in one transaction; per-item failures (caps) don't stop the others.
     /// A database failure fails the whole batch.
-    public func registerBatch(_ tokens: [NewToken], actor: Actor, limits: LiveLimits = .unlimited) async throws
+    public func registerBatch(_ tokens: [NewToken], actor: Actor, limits: LiveLimits) async throws
         -> [Result<Registration, StoreError>]
     {
         let prepared = try tokens.map(prepare)

@@ -1,41 +1,9 @@
 import Foundation
 import GRDB
 import TokendCore
+import TokendStore
 
-/// Counts kept by triggers: O(accounts × states) to read, whatever the number of tokens.
-public struct StateCounts: Sendable, Hashable {
-    /// `provider → account → state → count`.
-    public var byAccount: [ProviderKind: [String: [TokenState: Int]]]
-    public var quarantined: Int
-
-    /// Totals per state over all accounts.
-    public var byState: [TokenState: Int] {
-        var totals: [TokenState: Int] = [:]
-        for accounts in byAccount.values {
-            for states in accounts.values { for (state, n) in states { totals[state, default: 0] += n } }
-        }
-        return totals
-    }
-
-    /// Totals per state for one provider.
-    public func byState(provider: ProviderKind) -> [TokenState: Int] {
-        var totals: [TokenState: Int] = [:]
-        for states in (byAccount[provider] ?? [:]).values { for (state, n) in states { totals[state, default: 0] += n } }
-        return totals
-    }
-}
-
-/// The persisted hold flag (survives restarts until an admin resumes).
-public struct HoldState: Sendable, Hashable {
-    public var held: Bool
-    public var reason: String?
-    public init(held: Bool, reason: String?) {
-        self.held = held
-        self.reason = reason
-    }
-}
-
-extension TokenStore {
+extension SQLiteTokenStore {
     /// Token counts by provider, account and state.
     public func stateCounts() async throws -> StateCounts {
         try await read { db in
@@ -63,7 +31,7 @@ extension TokenStore {
 
     /// Sets or clears hold, audited as `hold` / `resume`. With `persist: false` only the audit row is written
     /// (start-up flag and breaker trips, which are re-evaluated at each start).
-    public func setHold(_ hold: HoldState, actor: Actor, persist: Bool = true) async throws {
+    public func setHold(_ hold: HoldState, actor: Actor, persist: Bool) async throws {
         let now = clock.now()
         try await write { db in
             if !persist {

@@ -1,41 +1,9 @@
 import Foundation
 import GRDB
 import TokendCore
+import TokendStore
 
-/// Work the scheduler claimed: the token is `revoking` and leased (`in_flight`) until its outcome is recorded.
-public struct Claim: Sendable {
-    public var id: String
-    public var provider: ProviderKind
-    public var account: String
-    public var episode: Int
-    /// Attempts made so far in this episode; the next call is number `attempts + 1`.
-    public var attempts: Int
-    /// The raw token, unsealed for the logoff call. Held only in memory; never logged.
-    public var token: String
-
-    public init(id: String, provider: ProviderKind, account: String, episode: Int, attempts: Int, token: String) {
-        self.id = id
-        self.provider = provider
-        self.account = account
-        self.episode = episode
-        self.attempts = attempts
-        self.token = token
-    }
-}
-
-/// One finished provider call and what to do about it, for ``TokenStore/recordAttempts(_:)``.
-public struct AttemptRecord: Sendable {
-    public var claim: Claim
-    public var result: AttemptResult
-    public var decision: RetryPolicy.Decision
-    public init(claim: Claim, result: AttemptResult, decision: RetryPolicy.Decision) {
-        self.claim = claim
-        self.result = result
-        self.decision = decision
-    }
-}
-
-extension TokenStore {
+extension SQLiteTokenStore {
     /// How far ahead a claim pushes `next_attempt_at`; only a crash leaves it there, and start-up clears it.
     static let leaseDuration: Duration = .seconds(3_600)
 
@@ -59,7 +27,7 @@ extension TokenStore {
     ///
     /// A claimed row's `next_attempt_at` becomes a lease far in the future, so the due indexes skip work that is
     /// in flight instead of scanning past it; recording the outcome (or a restart) sets the real next time.
-    public func claimDue(account: String, limit: Int, revokeBeforeExpiry: Duration = .zero) async throws -> [Claim] {
+    public func claimDue(account: String, limit: Int, revokeBeforeExpiry: Duration) async throws -> [Claim] {
         guard limit > 0 else { return [] }
         let now = clock.now()
         let expiryHorizon = now.adding(revokeBeforeExpiry).unixMillis
@@ -158,16 +126,6 @@ extension TokenStore {
         }
     }
 
-    /// Records one provider call and applies its decision in one transaction. If the token left `revoking`
-    /// meanwhile (forgotten), the attempt is still audited but the outcome changes nothing.
-    /// - Returns: the token's state afterwards.
-    @discardableResult
-    public func recordAttempt(_ claim: Claim, result: AttemptResult, decision: RetryPolicy.Decision) async throws
-        -> TokenState
-    {
-        try await recordAttempts([AttemptRecord(claim: claim, result: result, decision: decision)])[0]
-    }
-
     /// Records many attempts in one transaction (group commit); each keeps its own CAS and audit rows.
     public func recordAttempts(_ attempts: [AttemptRecord]) async throws -> [TokenState] {
         let now = clock.now()
@@ -238,7 +196,7 @@ extension TokenStore {
     }
 
     /// The earliest instant any work of `account` falls due (expiry or retry), if any.
-    public func nextDue(account: String, revokeBeforeExpiry: Duration = .zero) async throws -> Date? {
+    public func nextDue(account: String, revokeBeforeExpiry: Duration) async throws -> Date? {
         try await read { db in
             let expiry = try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(expires_at) FROM tokens INDEXED BY tokens_due_expiry WHERE state = 'active' AND account = ? AND quarantine IS NULL"), arguments: [account])
             let revoking = try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(next_attempt_at) FROM tokens INDEXED BY tokens_due_attempt WHERE next_attempt_at IS NOT NULL AND state = 'revoking' AND account = ? AND in_flight = 0 AND quarantine IS NULL"), arguments: [account])
@@ -252,7 +210,7 @@ extension TokenStore {
 
     /// Due-now backlog (expired active + due revoking) and the oldest overdue instant, across `accounts`.
     /// Quarantined rows are not work the scheduler will do, so they count in neither.
-    public func backlog(accounts: [String], revokeBeforeExpiry: Duration = .zero) async throws
+    public func backlog(accounts: [String], revokeBeforeExpiry: Duration) async throws
         -> (due: Int, oldest: Date?)
     {
         let now = clock.now()

@@ -1,11 +1,12 @@
 import Foundation
 import GRDB
 import TokendCore
+import TokendStore
 
-extension TokenStore {
+extension SQLiteTokenStore {
     /// Deletes up to `batch` audit events older than `cutoff`, never the terminal event of a token still in the
     /// table, and records the pruning itself as an `audit_pruned` event. Returns how many were removed.
-    public func pruneAudit(olderThan cutoff: Date, batch: Int = 1_000) async throws -> Int {
+    public func pruneAudit(olderThan cutoff: Date, batch: Int) async throws -> Int {
         let now = clock.now()
         return try await write { db in
             try db.cachedStatement(sql: "INSERT INTO audit_prune_permit (one) VALUES (1)").execute()

@@ -1,18 +1,9 @@
 import Foundation
 import GRDB
 import TokendCore
+import TokendStore
 
-/// The result of an operator or client verb on one token.
-public struct TransitionResult: Sendable {
-    public var record: TokenRecord
-    /// False when the verb was an idempotent no-op (e.g. revoking a token already revoked).
-    public var changed: Bool
-    /// The change took the token from under a claim of the scheduler (its lease was set): the claim may still
-    /// wait in memory for its provider call, and the engine must be told to drop it.
-    public var interruptedClaim = false
-}
-
-extension TokenStore {
+extension SQLiteTokenStore {
     /// Compare-and-set: moves `id` from `from` to `to` (which must be a legal transition) setting `assignments`.
     /// Throws ``StoreError/conflict(id:state:message:)`` if the row is no longer in `from`.
     static func compareAndSet(
@@ -39,7 +30,7 @@ extension TokenStore {
     }
 
     /// Sets a new expiry on an `active` token. 409 (conflict) for any other state.
-    public func renew(id: String, expiresAt: Date, actor: Actor, reason: String? = nil) async throws -> TokenRecord {
+    public func renew(id: String, expiresAt: Date, actor: Actor, reason: String?) async throws -> TokenRecord {
         let now = clock.now()
         return try await write { db in
             let record = try self.existing(db, id)
@@ -60,7 +51,7 @@ extension TokenStore {
     /// Queues the provider logoff: `active → revoking`, due at once. Idempotent for tokens already revoking or
     /// revoked; a `failed` token is reported as it is (use retry); a `forgotten` one is a conflict.
     public func requestRevoke(
-        id: String, reason: RevocationReason, note: String?, actor: Actor, jobID: String? = nil
+        id: String, reason: RevocationReason, note: String?, actor: Actor, jobID: String?
     ) async throws -> TransitionResult {
         let now = clock.now()
         return try await write { db in
@@ -120,7 +111,7 @@ extension TokenStore {
     }
 
     /// Puts a `failed` token back into `revoking` with attempts reset, opening a new custody episode.
-    public func retry(id: String, actor: Actor, reason: String? = nil) async throws -> TokenRecord {
+    public func retry(id: String, actor: Actor, reason: String?) async throws -> TokenRecord {
         let now = clock.now()
         return try await write { db in
             let record = try self.existing(db, id)

@@ -1,28 +1,14 @@
 import Foundation
 import GRDB
 import TokendCore
+import TokendStore
 
-/// A bulk revocation job and its progress.
-public struct BulkJob: Sendable, Hashable {
-    public var id: String
-    public var createdAt: Date
-    public var matched: Int
-    public var revoked: Int
-    public var alreadyRevoked: Int
-    public var failed: Int
-    public var forgotten: Int
-    public var pending: Int
-    public var reason: String?
-    /// `running` while any of its tokens is still `revoking`, then `done`.
-    public var state: String { pending > 0 ? "running" : "done" }
-}
-
-extension TokenStore {
+extension SQLiteTokenStore {
     /// Starts a bulk revocation: every *live* token matching `filter` moves to `revoking` with reason `bulk`,
     /// tagged with the job id, in one set-based transaction (audit `bulk_started` plus one `revoke_requested` per
     /// token). Returns the job; `expectedCount`, when given, must equal the number matched.
     public func startBulkRevocation(
-        filter: TokenFilter, reason: String?, actor: Actor, expectedCount: Int? = nil
+        filter: TokenFilter, reason: String?, actor: Actor, expectedCount: Int?
     ) async throws -> BulkJob {
         let now = clock.now()
         let jobID = Identifier.make(prefix: "job_", now: now)

@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
 import TokendCore
+import TokendStore
 
-extension TokenStore {
+extension SQLiteTokenStore {
     static let recordColumns = """
         id, provider, account, owner, labels, state, fingerprint, issued_at, expires_at, last_renewed_at,
         registered_by_uid, attempts, next_attempt_at, last_error, revoked_at, revocation_reason,
