@@ -210,6 +210,7 @@ let package = Package(
             name: "TokendStoreTests",
             dependencies: [
                 "TokendStore", "TokendSQLite", "TokendPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

@@ -48,9 +48,9 @@ import TokendCore
 
         let removed = try await h.store.pruneAudit(olderThan: h.clock.now().addingTimeInterval(-86_400))
         #expect(removed == 3)  // kept: registered; live: registered + renewed
-        #expect(try h.actions(kept.id) == ["forgotten"])
-        #expect(try h.actions(live.id).isEmpty)
-        #expect(try h.actions(recent.id) == ["registered"])
+        #expect(try await h.auditActions(kept.id) == ["forgotten"])
+        #expect(try await h.auditActions(live.id).isEmpty)
+        #expect(try await h.auditActions(recent.id) == ["registered"])
         let pruned = try await h.store.audit(AuditQuery(action: .auditPruned))
         #expect(pruned.events.count == 1)
         #expect(pruned.events.first?.actor == .system("retention"))
@@ -63,7 +63,7 @@ import TokendCore
         h.clock.advance(by: .seconds(30 * 86_400))
         #expect(try await h.store.pruneAudit(olderThan: h.clock.now()) == 1)  // recent's registered
         #expect(try await h.store.audit(AuditQuery(action: .auditPruned)).events.count == 2)
-        #expect(try h.actions(kept.id) == ["forgotten"])
+        #expect(try await h.auditActions(kept.id) == ["forgotten"])
     }
 
     @Test func secondTerminalEventInOneEpisodeIsRefused() async throws {
@@ -104,7 +104,7 @@ import TokendCore
             claim, result: AttemptResult(outcome: .revoked, httpStatus: 200, duration: .milliseconds(3)),
             decision: .done(.revoked))
         #expect(state == .revoked)
-        let trail = try h.auditTrail(token.id)
+        let trail = try await h.auditTrail(token.id)
         #expect(trail.map(\.action) == [
             "registered", "revoke_requested", "attempt", "failed", "retry", "attempt", "revoked",
         ])
@@ -119,8 +119,8 @@ import TokendCore
         }
     }
 
-    @Test func scheduledRetryOfFailedTokenOpensEpisode() async throws {
-        let h = try StoreHarness()
+    @Test(arguments: StoreBackend.all) func scheduledRetryOfFailedTokenOpensEpisode(backend: StoreBackend) async throws {
+        let h = try await StoreHarness.make(backend)
         defer { h.cleanup() }
         let token = try await h.register("scheduled-retry")
         try await h.fail(token.id)
@@ -129,7 +129,7 @@ import TokendCore
         let claim = try #require(try await h.store.claimDue(account: "acme", limit: 10).first)
         #expect(claim.id == token.id)
         #expect(claim.episode == 2)
-        let trail = try h.auditTrail(token.id)
+        let trail = try await h.auditTrail(token.id)
         #expect(trail.last?.action == "retry")
         #expect(trail.last?.episode == 2)
         let retry = try await h.store.audit(AuditQuery(tokenID: token.id, action: .retry)).events.first
@@ -149,7 +149,7 @@ import TokendCore
         #expect(result.changed)
         #expect(result.record.state == .forgotten)
         #expect(result.record.episode == 2)
-        let trail = try h.auditTrail(token.id)
+        let trail = try await h.auditTrail(token.id)
         #expect(trail.map(\.action) == ["registered", "revoke_requested", "attempt", "failed", "forgotten"])
         #expect(trail.map(\.episode) == [1, 1, 1, 1, 2])
         let sealed = try h.rawQueue().readSync { db in

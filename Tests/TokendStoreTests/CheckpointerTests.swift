@@ -28,7 +28,7 @@ import Testing
     @Test func theWriterOnlyCheckpointsAsABackstop() async throws {
         let h = try StoreHarness()
         defer { h.cleanup() }
-        let threshold = try await h.store.write { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") }
+        let threshold = try await h.sqlite.write { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") }
         #expect(threshold == Checkpointer.backstopPages)
         #expect(Checkpointer.backstopPages > 1_000)
     }

@@ -11,8 +11,8 @@ import TokendCore
         case changed, unchanged, conflict
     }
 
-    @Test func concurrentRevokeAndForgetHaveOneTerminal() async throws {
-        let h = try StoreHarness()
+    @Test(arguments: StoreBackend.all) func concurrentRevokeAndForgetHaveOneTerminal(backend: StoreBackend) async throws {
+        let h = try await StoreHarness.make(backend)
         defer { h.cleanup() }
         for round in 0..<5 {
             let token = try await h.register("race-\(round)")
@@ -45,15 +45,15 @@ import TokendCore
             #expect(revokeWins <= 1)
             #expect(outcomes.filter { $0.0 == "forget" && $0.1 == .conflict }.isEmpty)
             #expect(try await h.store.token(id: token.id)?.state == .forgotten)
-            let actions = try h.actions(token.id)
+            let actions = try await h.auditActions(token.id)
             #expect(actions.filter { $0 == "forgotten" }.count == 1)
             #expect(actions.filter { $0 == "revoke_requested" }.count == revokeWins)
             #expect(actions.filter { AuditAction(rawValue: $0)?.isTerminal == true }.count == 1)
         }
     }
 
-    @Test func concurrentRetryOfOneFailedTokenHasOneWinner() async throws {
-        let h = try StoreHarness()
+    @Test(arguments: StoreBackend.all) func concurrentRetryOfOneFailedTokenHasOneWinner(backend: StoreBackend) async throws {
+        let h = try await StoreHarness.make(backend)
         defer { h.cleanup() }
         let token = try await h.register("retry-race")
         try await h.fail(token.id)
@@ -80,11 +80,11 @@ import TokendCore
         let record = try #require(try await h.store.token(id: token.id))
         #expect(record.episode == 2)
         #expect(record.state == .revoking)
-        #expect(try h.actions(token.id).filter { $0 == "retry" }.count == 1)
+        #expect(try await h.auditActions(token.id).filter { $0 == "retry" }.count == 1)
     }
 
-    @Test func concurrentClaimsNeverShareAToken() async throws {
-        let h = try StoreHarness()
+    @Test(arguments: StoreBackend.all) func concurrentClaimsNeverShareAToken(backend: StoreBackend) async throws {
+        let h = try await StoreHarness.make(backend)
         defer { h.cleanup() }
         for index in 0..<40 { try await h.register("claim-race-\(index)", ttl: .seconds(60)) }
         h.clock.advance(by: .seconds(120))

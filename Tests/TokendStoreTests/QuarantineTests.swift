@@ -56,7 +56,7 @@ import TokendCore
         #expect(quarantined.quarantine?.contains("attempts is not an integer") == true)
         #expect(quarantined.lastError?.hasPrefix("quarantined: ") == true)
         #expect(try await h.store.stateCounts().quarantined == 1)
-        #expect(try h.actions(badAttempts.id).last == "quarantined")
+        #expect(try await h.actions(badAttempts.id).last == "quarantined")
         // Skipped by later passes.
         #expect(try await h.store.claimDue(account: "acme", limit: 10).isEmpty)
     }

@@ -62,7 +62,7 @@ import TokendCore
         for file in files {
             #expect(Self.hits(marker, in: file) == 0, "raw token bytes found in \(file) before checkpoint")
         }
-        try h.store.checkpoint()
+        try h.sqlite.checkpoint()
         for file in files {
             #expect(Self.hits(marker, in: file) == 0, "raw token bytes found in \(file) after checkpoint")
         }

@@ -8,15 +8,15 @@ import TokendCore
 
 /// (j) Registration, listing, scheduling queries, attempts, leases, bulk jobs, counts and hold.
 @Suite struct StoreBehaviourTests {
-    @Test func registerIsIdempotentPerAccount() async throws {
-        let h = try StoreHarness()
+    @Test(arguments: StoreBackend.all) func registerIsIdempotentPerAccount(backend: StoreBackend) async throws {
+        let h = try await StoreHarness.make(backend)
         defer { h.cleanup() }
         let first = try await h.store.register(h.newToken("same-raw"), actor: StoreHarness.client)
         let second = try await h.store.register(h.newToken("same-raw", ttl: .seconds(99)), actor: StoreHarness.client)
         #expect(first.created)
         #expect(!second.created)
         #expect(second.record.id == first.record.id)
-        #expect(try h.actions(first.record.id) == ["registered"])
+        #expect(try await h.auditActions(first.record.id) == ["registered"])
         let elsewhere = try await h.store.register(h.newToken("same-raw", account: "other"), actor: StoreHarness.client)
         #expect(elsewhere.created)
         #expect(elsewhere.record.id != first.record.id)
@@ -24,8 +24,8 @@ import TokendCore
         #expect(try await h.store.lookup(rawToken: "same-raw").count == 2)
     }
 
-    @Test func batchWithACapExceededItem() async throws {
-        let h = try StoreHarness()
+    @Test(arguments: StoreBackend.all) func batchWithACapExceededItem(backend: StoreBackend) async throws {
+        let h = try await StoreHarness.make(backend)
         defer { h.cleanup() }
         let limits = LiveLimits(perOwner: 2, perAccount: 100)
         let results = try await h.store.registerBatch(
@@ -54,8 +54,8 @@ import TokendCore
         _ = try await h.store.register(h.newToken("b6"), actor: StoreHarness.client, limits: limits)
     }
 
-    @Test func listFiltersAndCursorPaging() async throws {
-        let h = try StoreHarness()
+    @Test(arguments: StoreBackend.all) func listFiltersAndCursorPaging(backend: StoreBackend) async throws {
+        let h = try await StoreHarness.make(backend)
         defer { h.cleanup() }
         var all: [TokenRecord] = []
         for index in 0..<9 {
@@ -88,8 +88,8 @@ import TokendCore
         #expect(try await h.store.count(TokenFilter(expiresAfter: soon)) == 6)
     }
 
-    @Test func labelFiltersAreAnded() async throws {
-        let h = try StoreHarness()
+    @Test(arguments: StoreBackend.all) func labelFiltersAreAnded(backend: StoreBackend) async throws {
+        let h = try await StoreHarness.make(backend)
         defer { h.cleanup() }
         let a = try await h.register("l1", labels: ["env": "prod", "team": "a"])
         _ = try await h.register("l2", labels: ["env": "prod", "team": "b"])
@@ -102,8 +102,8 @@ import TokendCore
         #expect(try await h.store.count(TokenFilter(labels: ["env": "qa"])) == 0)
     }
 
-    @Test func claimDueTakesOnlyDueTokensOldestFirst() async throws {
-        let h = try StoreHarness()
+    @Test(arguments: StoreBackend.all) func claimDueTakesOnlyDueTokensOldestFirst(backend: StoreBackend) async throws {
+        let h = try await StoreHarness.make(backend)
         defer { h.cleanup() }
         let t3 = try await h.register("due-3h", ttl: .seconds(100))
         let t1 = try await h.register("due-1h", ttl: .seconds(300))
@@ -121,7 +121,7 @@ import TokendCore
         let claimed = try #require(try await h.store.token(id: t3.id))
         #expect(claimed.state == .revoking)
         #expect(claimed.revocationReason == .expired)
-        #expect(try h.actions(t3.id) == ["registered", "revoke_requested"])
+        #expect(try await h.auditActions(t3.id) == ["registered", "revoke_requested"])
         // revoke_before_expiry brings the horizon forward.
         let early = try await h.store.claimDue(account: "acme", limit: 10, revokeBeforeExpiry: .seconds(5000))
         #expect(early.map(\.id) == [future.id])
@@ -171,15 +171,15 @@ import TokendCore
         #expect(failed.state == .failed)
         #expect(failed.revocationReason == .failed)
         #expect(failed.lastError == "gave up")
-        #expect(try h.actions(failing.id) == ["registered", "revoke_requested", "attempt", "failed"])
+        #expect(try await h.auditActions(failing.id) == ["registered", "revoke_requested", "attempt", "failed"])
         let attempt = try #require(try await h.store.audit(AuditQuery(tokenID: failing.id, action: .attempt)).events.first)
         #expect(attempt.providerStatus == 503)
         #expect(attempt.durationMillis == 7)
         #expect(attempt.attempt == 1)
     }
 
-    @Test func attemptAfterForgetChangesNothing() async throws {
-        let h = try StoreHarness()
+    @Test(arguments: StoreBackend.all) func attemptAfterForgetChangesNothing(backend: StoreBackend) async throws {
+        let h = try await StoreHarness.make(backend)
         defer { h.cleanup() }
         let token = try await h.register("forgotten-mid-flight", ttl: .seconds(1))
         h.clock.advance(by: .seconds(2))
@@ -188,24 +188,24 @@ import TokendCore
         let state = try await h.store.recordAttempt(
             claim, result: AttemptResult(outcome: .revoked, httpStatus: 200, duration: .zero), decision: .done(.revoked))
         #expect(state == .forgotten)
-        #expect(try h.actions(token.id) == ["registered", "revoke_requested", "forgotten", "attempt"])
+        #expect(try await h.auditActions(token.id) == ["registered", "revoke_requested", "forgotten", "attempt"])
     }
 
-    @Test func releaseStaleLeasesAfterRestart() async throws {
-        let h = try StoreHarness()
+    @Test(arguments: StoreBackend.all) func releaseStaleLeasesAfterRestart(backend: StoreBackend) async throws {
+        let h = try await StoreHarness.make(backend)
         defer { h.cleanup() }
         let token = try await h.register("leased", ttl: .seconds(1))
         h.clock.advance(by: .seconds(2))
         #expect(try await h.store.claimDue(account: "acme", limit: 10).count == 1)
-        let restarted = try h.reopen()
+        let restarted = try await h.reopen()
         #expect(try await restarted.claimDue(account: "acme", limit: 10).isEmpty)
         #expect(try await restarted.releaseStaleLeases() == 1)
         #expect(try await restarted.releaseStaleLeases() == 0)
         #expect(try await restarted.claimDue(account: "acme", limit: 10).map(\.id) == [token.id])
     }
 
-    @Test func bulkRevocationAndJobProgress() async throws {
-        let h = try StoreHarness()
+    @Test(arguments: StoreBackend.all) func bulkRevocationAndJobProgress(backend: StoreBackend) async throws {
+        let h = try await StoreHarness.make(backend)
         defer { h.cleanup() }
         let tokens = [
             try await h.register("bulk-1"), try await h.register("bulk-2"), try await h.register("bulk-3"),
@@ -287,8 +287,8 @@ import TokendCore
         #expect(live == ["account:acme=3", "account:main=1", "owner:alice=4"])
     }
 
-    @Test func holdIsPersisted() async throws {
-        let h = try StoreHarness()
+    @Test(arguments: StoreBackend.all) func holdIsPersisted(backend: StoreBackend) async throws {
+        let h = try await StoreHarness.make(backend)
         defer { h.cleanup() }
         #expect(try await h.store.holdState() == HoldState(held: false, reason: nil))
         try await h.store.setHold(HoldState(held: true, reason: "breaker: 20000 due"), actor: .system("breaker"))
@@ -299,8 +299,8 @@ import TokendCore
         #expect(events == [.resume, .hold])
     }
 
-    @Test func auditPaging() async throws {
-        let h = try StoreHarness()
+    @Test(arguments: StoreBackend.all) func auditPaging(backend: StoreBackend) async throws {
+        let h = try await StoreHarness.make(backend)
         defer { h.cleanup() }
         for index in 0..<5 { try await h.register("audit-page-\(index)") }
         let first = try await h.store.audit(AuditQuery(limit: 3))
@@ -314,8 +314,8 @@ import TokendCore
     @Test func integrityCheckAndSize() throws {
         let h = try StoreHarness()
         defer { h.cleanup() }
-        #expect(try h.store.integrityCheck().isEmpty)
-        #expect(h.store.databaseSize() > 0)
-        #expect(try h.store.appliedMigrations() == Schema.migrator.migrations.sorted())
+        #expect(try h.sqlite.integrityCheck().isEmpty)
+        #expect(h.sqlite.databaseSize() > 0)
+        #expect(try h.sqlite.appliedMigrations() == Schema.migrator.migrations.sorted())
     }
 }

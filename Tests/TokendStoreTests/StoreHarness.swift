@@ -8,6 +8,7 @@ import TokendCore
 
 @testable import TokendSQLite
 @testable import TokendStore
+import TokendPostgres
 
 /// A token store on a real SQLite file in a fresh temporary directory, with a manual clock.
 struct StoreHarness {
@@ -15,8 +16,13 @@ struct StoreHarness {
     let clock: ManualClock
     let key: SymmetricKey
     let sealer: Sealer
-    let store: SQLiteTokenStore
-    var path: String { store.path }
+    let store: any TokenStore
+    let backend: StoreBackend
+    /// The PostgreSQL database of this harness (nil on SQLite).
+    let database: String?
+    /// The store as SQLite, for the tests of that backend alone.
+    var sqlite: SQLiteTokenStore { store as! SQLiteTokenStore }
+    var path: String { sqlite.path }
 
     static let client = Actor.caller(uid: 1000, pid: 4242, role: .client)
     static let operatorActor = Actor.caller(uid: 1001, pid: 4243, role: .operator)
@@ -31,11 +37,47 @@ struct StoreHarness {
         store = try SQLiteTokenStore(
             path: directory.appendingPathComponent("tokend.sqlite3").path, sealer: sealer, clock: clock,
             logger: logger)
+        backend = .sqlite
+        database = nil
     }
 
-    /// Another store instance on the same file (a restart).
-    func reopen() throws -> SQLiteTokenStore {
-        try SQLiteTokenStore(path: path, sealer: sealer, clock: clock)
+    private init(postgres database: String, key: SymmetricKey, logger: Logger?) async throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "tokend-store-\(UUID().uuidString)", isDirectory: true)
+        clock = ManualClock()
+        self.key = key
+        sealer = Sealer(masterKey: key)
+        self.database = database
+        backend = .postgres
+        store = try await PostgresTokenStore(
+            configuration: PostgresTestDatabase.configuration(database: database), description: database,
+            sealer: sealer, clock: clock, logger: logger)
+    }
+
+    /// A harness on `backend`: a fresh SQLite file, or a fresh database on the test cluster.
+    static func make(
+        _ backend: StoreBackend, key: SymmetricKey = SymmetricKey(size: .bits256), logger: Logger? = nil
+    ) async throws -> StoreHarness {
+        switch backend {
+        case .sqlite: try StoreHarness(key: key, logger: logger)
+        case .postgres: try await StoreHarness(postgres: try await PostgresTestDatabase.create(), key: key, logger: logger)
+        }
+    }
+
+    /// Another store instance on the same data (a restart; on PostgreSQL, another instance of the cluster).
+    func reopen() async throws -> any TokenStore {
+        switch backend {
+        case .sqlite: try SQLiteTokenStore(path: path, sealer: sealer, clock: clock)
+        case .postgres:
+            try await PostgresTokenStore(
+                configuration: PostgresTestDatabase.configuration(database: database!), description: database!,
+                sealer: sealer, clock: clock)
+        }
+    }
+
+    /// Audit actions of one token, oldest first, through the store (any backend).
+    func auditActions(_ id: String) async throws -> [String] {
+        try await store.audit(AuditQuery(tokenID: id, limit: 1_000)).events.reversed().map(\.action.rawValue)
     }
 
     func cleanup() { try? FileManager.default.removeItem(at: directory) }
@@ -86,15 +128,12 @@ struct StoreHarness {
         return try DatabaseQueue(path: path, configuration: configuration)
     }
 
-    /// Audit actions of one token, oldest first, as `(action, episode)`.
-    func auditTrail(_ id: String) throws -> [(action: String, episode: Int?)] {
-        try rawQueue().readSync { db in
-            try Row.fetchAll(db, sql: "SELECT action, episode FROM audit WHERE token_id = ? ORDER BY id", arguments: [id])
-                .map { ($0["action"], $0["episode"]) }
-        }
+    /// Audit actions of one token, oldest first, as `(action, episode)`, through the store (any backend).
+    func auditTrail(_ id: String) async throws -> [(action: String, episode: Int?)] {
+        try await store.audit(AuditQuery(tokenID: id, limit: 1_000)).events.reversed().map { ($0.action.rawValue, $0.episode) }
     }
 
-    func actions(_ id: String) throws -> [String] { try auditTrail(id).map(\.action) }
+    func actions(_ id: String) async throws -> [String] { try await auditTrail(id).map(\.action) }
 }
 
 /// `StoreError.conflict` check that reports what was thrown instead.

@@ -7,8 +7,8 @@ import TokendCore
 
 /// (a) Store verbs refuse transitions the state machine does not allow; a refused verb changes nothing.
 @Suite struct TransitionTests {
-    @Test func renewRefusedUnlessActive() async throws {
-        let h = try StoreHarness()
+    @Test(arguments: StoreBackend.all) func renewRefusedUnlessActive(backend: StoreBackend) async throws {
+        let h = try await StoreHarness.make(backend)
         defer { h.cleanup() }
         let later = h.clock.now().adding(.seconds(7200))
 
@@ -32,18 +32,18 @@ import TokendCore
 
         // Refusals leave state and audit untouched.
         #expect(try await h.store.token(id: revoked.id)?.state == .revoked)
-        #expect(try h.actions(revoked.id) == ["registered", "revoke_requested", "attempt", "revoked"])
-        #expect(try h.actions(forgotten.id) == ["registered", "forgotten"])
+        #expect(try await h.auditActions(revoked.id) == ["registered", "revoke_requested", "attempt", "revoked"])
+        #expect(try await h.auditActions(forgotten.id) == ["registered", "forgotten"])
 
         let active = try await h.register("renew-active")
         let renewed = try await h.store.renew(id: active.id, expiresAt: later, actor: StoreHarness.client)
         #expect(renewed.expiresAt.unixMillis == later.unixMillis)
         #expect(renewed.lastRenewedAt != nil)
-        #expect(try h.actions(active.id) == ["registered", "renewed"])
+        #expect(try await h.auditActions(active.id) == ["registered", "renewed"])
     }
 
-    @Test func retryRefusedUnlessFailed() async throws {
-        let h = try StoreHarness()
+    @Test(arguments: StoreBackend.all) func retryRefusedUnlessFailed(backend: StoreBackend) async throws {
+        let h = try await StoreHarness.make(backend)
         defer { h.cleanup() }
         let active = try await h.register("retry-active")
         await expectConflict { _ = try await h.store.retry(id: active.id, actor: StoreHarness.operatorActor) }
@@ -60,8 +60,8 @@ import TokendCore
         #expect(try await h.store.token(id: revoked.id)?.state == .alreadyRevoked)
     }
 
-    @Test func revokeOfForgottenAndForgetOfRevokedAreConflicts() async throws {
-        let h = try StoreHarness()
+    @Test(arguments: StoreBackend.all) func revokeOfForgottenAndForgetOfRevokedAreConflicts(backend: StoreBackend) async throws {
+        let h = try await StoreHarness.make(backend)
         defer { h.cleanup() }
         let forgotten = try await h.register("forgotten-one")
         let first = try await h.store.forget(id: forgotten.id, note: "gone", actor: StoreHarness.client)
@@ -75,7 +75,7 @@ import TokendCore
         // Forget of a forgotten token is an idempotent no-op (200), not a second terminal event.
         let again = try await h.store.forget(id: forgotten.id, note: nil, actor: StoreHarness.client)
         #expect(!again.changed)
-        #expect(try h.actions(forgotten.id) == ["registered", "forgotten"])
+        #expect(try await h.auditActions(forgotten.id) == ["registered", "forgotten"])
 
         for (raw, decision) in [
             ("forget-revoked", RetryPolicy.Decision.done(.revoked)), ("forget-already", .done(.alreadyRevoked)),
@@ -86,8 +86,8 @@ import TokendCore
         }
     }
 
-    @Test func legalVerbsFromEachState() async throws {
-        let h = try StoreHarness()
+    @Test(arguments: StoreBackend.all) func legalVerbsFromEachState(backend: StoreBackend) async throws {
+        let h = try await StoreHarness.make(backend)
         defer { h.cleanup() }
         // active → forgotten, revoking → forgotten, failed → forgotten, failed → revoking (retry).
         let a = try await h.register("legal-a")
@@ -109,8 +109,8 @@ import TokendCore
         #expect(!noop.changed)
     }
 
-    @Test func unknownTokenIsNotFound() async throws {
-        let h = try StoreHarness()
+    @Test(arguments: StoreBackend.all) func unknownTokenIsNotFound(backend: StoreBackend) async throws {
+        let h = try await StoreHarness.make(backend)
         defer { h.cleanup() }
         await #expect(throws: StoreError.notFound("tok_missing")) {
             _ = try await h.store.forget(id: "tok_missing", note: nil, actor: StoreHarness.client)

@@ -1,0 +1,311 @@
+import Foundation
+import PostgresNIO
+import TokendCore
+import TokendStore
+
+extension PostgresTokenStore {
+    /// Leases held by instances that stopped heartbeating become due at once (start-up and every sweep would
+    /// find them anyway once their lease expires; this only shortens the wait after a crash). Bounded by the
+    /// leased rows, found through their partial index.
+    @discardableResult
+    public func releaseStaleLeases() async throws -> Int {
+        let now = clock.now()
+        let cutoff = now.unixMillis - leaseDuration.milliseconds
+        return try await write { connection in
+            try await connection.changes(
+                """
+                UPDATE tokens SET lease_owner = NULL, next_attempt_at = least(next_attempt_at, \(now.unixMillis))
+                WHERE lease_owner IS NOT NULL
+                  AND lease_owner NOT IN (SELECT id FROM instances WHERE last_heartbeat_at > \(cutoff))
+                """, logger: self.logger)
+        }
+    }
+
+    /// One due row as the claim query reads it.
+    private struct DueRow: Sendable {
+        var id: String
+        var state: String
+        var due: Int64
+        var provider: String
+        var episode: Int
+        var attempts: Int
+        var sealed: Data?
+    }
+
+    /// Claims up to `limit` due tokens of `account`: each of the three due sets (expired active, due revoking —
+    /// expired leases included —, failed past their retry interval) is read oldest first with
+    /// `FOR UPDATE SKIP LOCKED`, so instances claiming together never wait on or take the same rows.
+    public func claimDue(account: String, limit: Int, revokeBeforeExpiry: Duration) async throws -> [Claim] {
+        guard limit > 0 else { return [] }
+        let now = clock.now()
+        let horizon = now.adding(revokeBeforeExpiry).unixMillis
+        let until = now.adding(leaseDuration)
+        let me = instanceID
+        let limit64 = Int64(limit)
+        return try await write { connection in
+            var due: [DueRow] = []
+            let queries: [PostgresQuery] = [
+                """
+                SELECT id, state, expires_at, provider, episode, attempts, sealed FROM tokens
+                WHERE state = 'active' AND quarantine IS NULL AND account = \(account) AND expires_at <= \(horizon)
+                ORDER BY expires_at LIMIT \(limit64) FOR UPDATE SKIP LOCKED
+                """,
+                """
+                SELECT id, state, next_attempt_at, provider, episode, attempts, sealed FROM tokens
+                WHERE state = 'revoking' AND quarantine IS NULL AND account = \(account)
+                  AND next_attempt_at <= \(now.unixMillis)
+                ORDER BY next_attempt_at LIMIT \(limit64) FOR UPDATE SKIP LOCKED
+                """,
+                """
+                SELECT id, state, next_attempt_at, provider, episode, attempts, sealed FROM tokens
+                WHERE state = 'failed' AND quarantine IS NULL AND account = \(account)
+                  AND next_attempt_at <= \(now.unixMillis)
+                ORDER BY next_attempt_at LIMIT \(limit64) FOR UPDATE SKIP LOCKED
+                """,
+            ]
+            for query in queries {
+                for try await (id, state, at, provider, episode, attempts, sealed) in try await connection.query(
+                    query, logger: self.logger
+                ).decode((String, String, Int64, String, Int64, Int64, Data?).self) {
+                    due.append(
+                        DueRow(
+                            id: id, state: state, due: at, provider: provider, episode: Int(episode),
+                            attempts: Int(attempts), sealed: sealed))
+                }
+            }
+            due.sort { ($0.due, $0.id) < ($1.due, $1.id) }
+            if due.count > limit { due.removeLast(due.count - limit) }
+
+            var claims: [Claim] = []
+            var activeIDs: [String] = []
+            var revokingIDs: [String] = []
+            var pending: [String: (row: DueRow, provider: ProviderKind, token: String)] = [:]
+            for row in due {
+                var problem: String?
+                var token: String?
+                let provider = ProviderKind(rawValue: row.provider)
+                if provider == nil { problem = "unknown provider '\(row.provider)'" }
+                if problem == nil {
+                    do throws(Sealer.UnsealError) {
+                        guard let sealed = row.sealed else { throw Sealer.UnsealError(description: "no sealed token stored") }
+                        token = try self.sealer.open(sealed, tokenID: row.id)
+                    } catch {
+                        problem = error.description
+                    }
+                }
+                guard let provider, let token, problem == nil else {
+                    let why = problem ?? "undecodable row"
+                    try await connection.query(
+                        "UPDATE tokens SET quarantine = \(why), last_error = \("quarantined: \(why)") WHERE id = \(row.id)",
+                        logger: self.logger)
+                    try await self.insertAudit(
+                        connection, action: .quarantined, actor: .system("scheduler"), at: now,
+                        AuditFields(tokenID: row.id, episode: row.episode, reason: why))
+                    self.logger.error(
+                        "token quarantined", metadata: ["token_id": "\(row.id)", "account": "\(account)", "error": "\(why)"])
+                    continue
+                }
+                switch row.state {
+                case "active": activeIDs.append(row.id)
+                case "revoking": revokingIDs.append(row.id)
+                default:
+                    try await self.reopen(
+                        connection, id: row.id, episode: row.episode, actor: .system("scheduler"),
+                        reason: "failed_retry_interval", now: now, lease: (me, until))
+                    let seq = try await Self.one(
+                        connection.query("SELECT lease_seq FROM tokens WHERE id = \(row.id)", logger: self.logger),
+                        Int64.self) ?? 0
+                    claims.append(
+                        Claim(
+                            id: row.id, provider: provider, account: account, episode: row.episode + 1, attempts: 0,
+                            token: token, leaseSeq: seq))
+                    continue
+                }
+                pending[row.id] = (row, provider, token)
+            }
+            if !activeIDs.isEmpty {
+                var seqs: [String: Int64] = [:]
+                for try await (id, seq) in try await connection.query(
+                    """
+                    UPDATE tokens SET state = 'revoking', revocation_reason = 'expired',
+                        next_attempt_at = \(until.unixMillis), lease_owner = \(me), lease_seq = lease_seq + 1
+                    WHERE id = ANY(\(activeIDs)) AND state = 'active'
+                    RETURNING id, lease_seq
+                    """, logger: self.logger
+                ).decode((String, Int64).self) {
+                    seqs[id] = seq
+                }
+                let claimed = activeIDs.filter { seqs[$0] != nil }
+                try await connection.query(
+                    """
+                    INSERT INTO audit (at, token_id, episode, action, actor_system, reason)
+                    SELECT \(now.unixMillis), id, ep, 'revoke_requested', 'scheduler', 'expired'
+                    FROM unnest(\(claimed), \(claimed.map { Int64(pending[$0]!.row.episode) })) WITH ORDINALITY
+                        AS t(id, ep, n) ORDER BY n
+                    """, logger: self.logger)
+                for id in claimed {
+                    let entry = pending[id]!
+                    claims.append(
+                        Claim(
+                            id: id, provider: entry.provider, account: account, episode: entry.row.episode,
+                            attempts: entry.row.attempts, token: entry.token, leaseSeq: seqs[id]!))
+                }
+            }
+            if !revokingIDs.isEmpty {
+                for try await (id, seq) in try await connection.query(
+                    """
+                    UPDATE tokens SET next_attempt_at = \(until.unixMillis), lease_owner = \(me), lease_seq = lease_seq + 1
+                    WHERE id = ANY(\(revokingIDs)) AND state = 'revoking'
+                    RETURNING id, lease_seq
+                    """, logger: self.logger
+                ).decode((String, Int64).self) {
+                    let entry = pending[id]!
+                    claims.append(
+                        Claim(
+                            id: id, provider: entry.provider, account: account, episode: entry.row.episode,
+                            attempts: entry.row.attempts, token: entry.token, leaseSeq: seq))
+                }
+            }
+            return claims
+        }
+    }
+
+    /// Records finished calls. Each outcome is a CAS on (state, episode, lease_seq): a token re-claimed by
+    /// another instance since (our lease expired) keeps that instance's result; our attempt is still audited,
+    /// since the call was made.
+    public func recordAttempts(_ attempts: [AttemptRecord]) async throws -> [TokenState] {
+        let now = clock.now()
+        return try await write { connection in
+            var states: [TokenState] = []
+            for item in attempts {
+                states.append(try await self.apply(connection, item, now: now))
+            }
+            return states
+        }
+    }
+
+    private func apply(_ connection: PostgresConnection, _ item: AttemptRecord, now: Date) async throws -> TokenState {
+        let claim = item.claim
+        let result = item.result
+        let attempt = claim.attempts + 1
+        try await insertAudit(
+            connection, action: .attempt, actor: .system("scheduler"), at: now,
+            AuditFields(
+                tokenID: claim.id, episode: claim.episode, reason: result.outcome.name,
+                providerStatus: result.httpStatus, providerDetail: result.outcome.detail,
+                durationMillis: result.duration.milliseconds, attempt: attempt))
+        let episode = Int64(claim.episode)
+        let attempt64 = Int64(attempt)
+        switch item.decision {
+        case .done(let state):
+            let changed = try await connection.changes(
+                """
+                UPDATE tokens SET state = \(state.rawValue), attempts = \(attempt64), lease_owner = NULL,
+                    next_attempt_at = NULL, revoked_at = \(now.unixMillis), last_error = NULL, sealed = NULL
+                WHERE id = \(claim.id) AND state = 'revoking' AND episode = \(episode) AND lease_seq = \(claim.leaseSeq)
+                """, logger: logger)
+            guard changed == 1 else { return try await currentState(connection, claim.id) }
+            try await insertAudit(
+                connection, action: AuditAction(terminal: state) ?? .revoked, actor: .system("scheduler"), at: now,
+                AuditFields(
+                    tokenID: claim.id, episode: claim.episode, providerStatus: result.httpStatus,
+                    providerDetail: result.outcome.detail, attempt: attempt))
+            return state
+        case .retry(let at):
+            try await connection.query(
+                """
+                UPDATE tokens SET attempts = \(attempt64), lease_owner = NULL, next_attempt_at = \(at.unixMillis),
+                    last_error = \(result.outcome.detail)
+                WHERE id = \(claim.id) AND state = 'revoking' AND episode = \(episode) AND lease_seq = \(claim.leaseSeq)
+                """, logger: logger)
+            return try await currentState(connection, claim.id)
+        case .fail(let next, let error):
+            let changed = try await connection.changes(
+                """
+                UPDATE tokens SET state = 'failed', attempts = \(attempt64), lease_owner = NULL,
+                    next_attempt_at = \(next.unixMillis), last_error = \(error), revocation_reason = 'failed'
+                WHERE id = \(claim.id) AND state = 'revoking' AND episode = \(episode) AND lease_seq = \(claim.leaseSeq)
+                """, logger: logger)
+            guard changed == 1 else { return try await currentState(connection, claim.id) }
+            try await insertAudit(
+                connection, action: .failed, actor: .system("scheduler"), at: now,
+                AuditFields(
+                    tokenID: claim.id, episode: claim.episode, reason: error, providerStatus: result.httpStatus,
+                    providerDetail: result.outcome.detail, attempt: attempt))
+            return .failed
+        }
+    }
+
+    private func currentState(_ connection: PostgresConnection, _ id: String) async throws -> TokenState {
+        let text = try await Self.one(
+            connection.query("SELECT state FROM tokens WHERE id = \(id)", logger: logger), String.self)
+        guard let text, let state = TokenState(rawValue: text) else { throw StoreError.notFound(id) }
+        return state
+    }
+
+    public func release(_ claims: [Claim]) async throws {
+        guard !claims.isEmpty else { return }
+        let now = clock.now()
+        try await write { connection in
+            try await connection.query(
+                """
+                UPDATE tokens t SET lease_owner = NULL, next_attempt_at = \(now.unixMillis)
+                FROM unnest(\(claims.map(\.id)), \(claims.map(\.leaseSeq))) AS c(id, seq)
+                WHERE t.id = c.id AND t.lease_seq = c.seq AND t.lease_owner IS NOT NULL
+                """, logger: self.logger)
+        }
+    }
+
+    public func renewLeases(_ claims: [Claim]) async throws {
+        guard !claims.isEmpty else { return }
+        let until = clock.now().adding(leaseDuration).unixMillis
+        let me = instanceID
+        try await write { connection in
+            try await connection.query(
+                """
+                UPDATE tokens t SET next_attempt_at = \(until)
+                FROM unnest(\(claims.map(\.id)), \(claims.map(\.leaseSeq))) AS c(id, seq)
+                WHERE t.id = c.id AND t.lease_seq = c.seq AND t.lease_owner = \(me) AND t.state = 'revoking'
+                """, logger: self.logger)
+        }
+    }
+
+    public func nextDue(account: String, revokeBeforeExpiry: Duration) async throws -> Date? {
+        try await read { connection in
+            let rows = try await connection.query(
+                """
+                SELECT (SELECT min(expires_at) FROM tokens WHERE state = 'active' AND quarantine IS NULL AND account = \(account)),
+                       (SELECT min(next_attempt_at) FROM tokens WHERE state = 'revoking' AND quarantine IS NULL AND account = \(account)),
+                       (SELECT min(next_attempt_at) FROM tokens WHERE state = 'failed' AND quarantine IS NULL AND account = \(account))
+                """, logger: self.logger)
+            for try await (expiry, revoking, failed) in rows.decode((Int64?, Int64?, Int64?).self) {
+                let candidates = [expiry.map { $0 - revokeBeforeExpiry.milliseconds }, revoking, failed].compactMap { $0 }
+                return candidates.min().map(Date.init(unixMillis:))
+            }
+            return nil
+        }
+    }
+
+    public func backlog(accounts: [String], revokeBeforeExpiry: Duration) async throws -> (due: Int, oldest: Date?) {
+        let now = clock.now()
+        let horizon = now.adding(revokeBeforeExpiry).unixMillis
+        return try await read { connection in
+            let rows = try await connection.query(
+                """
+                SELECT (SELECT count(*) FROM tokens WHERE state = 'active' AND quarantine IS NULL
+                            AND account = ANY(\(accounts)) AND expires_at <= \(horizon))
+                     + (SELECT count(*) FROM tokens WHERE state = 'revoking' AND quarantine IS NULL
+                            AND account = ANY(\(accounts)) AND next_attempt_at <= \(now.unixMillis)),
+                       least((SELECT min(expires_at) FROM tokens WHERE state = 'active' AND quarantine IS NULL
+                                AND account = ANY(\(accounts)) AND expires_at <= \(horizon)),
+                             (SELECT min(next_attempt_at) FROM tokens WHERE state = 'revoking' AND quarantine IS NULL
+                                AND account = ANY(\(accounts)) AND next_attempt_at <= \(now.unixMillis)))
+                """, logger: self.logger)
+            for try await (due, oldest) in rows.decode((Int64, Int64?).self) {
+                return (Int(due), oldest.map(Date.init(unixMillis:)))
+            }
+            return (0, nil)
+        }
+    }
+}
+
