@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PostgresNIO
 
@@ -5,7 +6,7 @@ import PostgresNIO
 /// starting together migrate once. Never edit a shipped migration: add one.
 enum PostgresSchema {
     /// The newest schema this binary knows; a database at a newer version refuses to open.
-    static let version = 1
+    static let version = migrations.keys.max()!
 
     /// `pg_advisory_xact_lock` key: "tokend" in ASCII.
     static let migrationLock: Int64 = 0x746f_6b65_6e64
@@ -144,12 +145,40 @@ enum PostgresSchema {
                 throw StoreOpenError.newerSchema(found: newest, supported: version)
             }
             for (number, sql) in migrations.sorted(by: { $0.key < $1.key }) where !applied.contains(number) {
-                try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+                for statement in statements(of: sql) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
                 try await connection.query("INSERT INTO schema_migrations (version) VALUES (\(number))", logger: logger)
                 applied.append(number)
             }
             return applied
         }
+    }
+}
+
+extension PostgresSchema {
+    /// A migration's statements, one by one: the extended protocol postgres-nio speaks takes a single command
+    /// per query. Splits on `;` outside `$$` bodies; `--` comment lines are dropped.
+    static func statements(of sql: String) -> [String] {
+        var result: [String] = []
+        var current = ""
+        var inBody = false
+        for line in sql.split(separator: "\n", omittingEmptySubsequences: false) {
+            if !inBody, line.trimmingCharacters(in: .whitespaces).hasPrefix("--") { continue }
+            for character in line {
+                current.append(character)
+                if current.hasSuffix("$$") { inBody.toggle() }
+                if character == ";", !inBody {
+                    let statement = current.trimmingCharacters(in: .whitespacesAndNewlines)
+                    if statement.count > 1 { result.append(String(statement.dropLast())) }
+                    current = ""
+                }
+            }
+            current.append("\n")
+        }
+        let rest = current.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !rest.isEmpty { result.append(rest) }
+        return result
     }
 }
 
