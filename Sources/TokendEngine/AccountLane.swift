@@ -21,15 +21,30 @@ final class AccountLane: Sendable {
         var inFlight = 0
         var recording = 0
         var bucket: TokenBucket
+        /// Permits taken from the cluster-wide bucket and not yet used (shared rate only).
+        var sharedPermits = 0
+        /// Claims whose provider call or outcome record is under way, by token id (their leases are renewed).
+        var started: [String: Claim] = [:]
         var stopping = false
         var dispatcherWaiting: CheckedContinuation<Void, Never>?
     }
 
     private let state: Mutex<State>
     private let epoch = ContinuousClock.now
+    /// Where rate permits come from when the rate holds for a whole cluster (`nil`: the lane's own bucket).
+    private let sharedRate: SharedRate?
 
-    init(account: Configuration.Account) {
+    /// Takes up to `wanted` permits for `account` from a bucket shared by every instance; returns how many.
+    typealias SharedRate = @Sendable (_ account: Configuration.Account, _ wanted: Int) async -> Int
+
+    init(account: Configuration.Account, sharedRate: SharedRate? = nil) {
         state = Mutex(State(account: account, bucket: TokenBucket(ratePerSecond: account.ratePerSecond, now: 0)))
+        self.sharedRate = sharedRate
+    }
+
+    /// Every claim the lane holds: queued, at the provider, or being recorded.
+    var heldClaims: [Claim] {
+        state.withLock { Array($0.queue.elements) + Array($0.started.values) }
     }
 
     var account: Configuration.Account { state.withLock { $0.account } }
@@ -93,7 +108,10 @@ final class AccountLane: Sendable {
     ) async {
         await withDiscardingTaskGroup { group in
             while true {
-                enum Step { case start(Claim, Configuration.Account), waitForWork, waitFor(Double), stop }
+                enum Step {
+                    case start(Claim, Configuration.Account), waitForWork, waitFor(Double), refill(Configuration.Account), stop
+                }
+                let shared = sharedRate != nil
                 let now = monotonicSeconds()
                 let cancelled = Task.isCancelled
                 let open = gate()
@@ -102,15 +120,24 @@ final class AccountLane: Sendable {
                     guard Self.canStart(state) else { return .waitForWork }
                     // Polled: whatever reopens the store does not know about lanes.
                     guard open else { return .waitFor(0.05) }
-                    if let wait = state.bucket.take(now: now) { return .waitFor(wait) }
+                    if shared {
+                        guard state.sharedPermits > 0 else { return .refill(state.account) }
+                        state.sharedPermits -= 1
+                    } else if let wait = state.bucket.take(now: now) {
+                        return .waitFor(wait)
+                    }
                     state.inFlight += 1
-                    return .start(state.queue.removeFirst(), state.account)
+                    let claim = state.queue.removeFirst()
+                    state.started[claim.id] = claim
+                    return .start(claim, state.account)
                 }
                 switch step {
                 case .stop:
                     return
                 case .waitFor(let seconds):
                     try? await Task.sleep(for: .microseconds(Int64(max(seconds, 0.0001) * 1_000_000)))
+                case .refill(let account):
+                    await refillSharedPermits(account)
                 case .waitForWork:
                     await withCheckedContinuation { continuation in
                         let resumeNow = state.withLock { state -> Bool in
@@ -130,10 +157,27 @@ final class AccountLane: Sendable {
                             state.recording += 1
                         }
                         await finish()
-                        self.update { $0.recording -= 1 }
+                        self.update { state in
+                            state.recording -= 1
+                            state.started[claim.id] = nil
+                        }
                     }
                 }
             }
+        }
+    }
+
+    /// Takes a twentieth of a second's worth of permits (at least one, at most the concurrency) from the shared
+    /// bucket; when none is left, waits as long as the bucket needs to grant that many again.
+    private func refillSharedPermits(_ account: Configuration.Account) async {
+        guard let sharedRate else { return }
+        let wanted = max(1, min(account.concurrency, Int(account.ratePerSecond / 20)))
+        let granted = await sharedRate(account, wanted)
+        if granted > 0 {
+            update { $0.sharedPermits += granted }
+        } else {
+            let seconds = max(Double(wanted) / max(account.ratePerSecond, 0.001), 0.005)
+            try? await Task.sleep(for: .microseconds(Int64(min(seconds, 1) * 1_000_000)))
         }
     }
 

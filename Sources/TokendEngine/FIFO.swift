@@ -18,6 +18,9 @@ struct FIFO<Element> {
         return element
     }
 
+    /// The queued elements in order, without removing them.
+    var elements: ArraySlice<Element> { storage[head...] }
+
     mutating func drain() -> [Element] {
         defer {
             storage.removeAll()

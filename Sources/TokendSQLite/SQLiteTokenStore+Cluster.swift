@@ -13,6 +13,10 @@ extension SQLiteTokenStore {
     public var locationDescription: String { path }
     public var leaseDuration: Duration { Self.leaseDuration }
 
+    public var isShared: Bool { false }
+
+    public func listenForWork(_ wake: @escaping @Sendable () -> Void) async {}
+
     public func renewLeases(_ claims: [Claim]) async throws {}
 
     public func takeRatePermits(account: String, wanted: Int, ratePerSecond: Double, burst: Double) async throws

@@ -77,6 +77,12 @@ public protocol TokenStore: AnyObject, Sendable {
     func heartbeat(inFlight: Int) async throws
     /// Lease length: how long a claim stays this instance's without renewal.
     var leaseDuration: Duration { get }
+    /// Whether other instances share this store (PostgreSQL): the engine then renews leases, takes rate permits
+    /// from the shared buckets and follows the stored hold flag.
+    var isShared: Bool { get }
+    /// Calls `wake` whenever another instance (or this one) makes work due now, until the task is cancelled.
+    /// Reconnects by itself; returns at once for a store no other instance writes.
+    func listenForWork(_ wake: @escaping @Sendable () -> Void) async
 
     // MARK: Retention and health
 
