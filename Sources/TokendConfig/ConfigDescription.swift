@@ -10,6 +10,7 @@ public func describe(_ configuration: Configuration) -> String {
     case .file(let path): out.string("key_file", path)
     case .credential(let name, _): out.string("key_credential", name)
     }
+    out.duration("lease", configuration.daemon.lease)
 
     let control = configuration.control
     out.section("control")

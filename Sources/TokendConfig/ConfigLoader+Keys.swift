@@ -2,7 +2,7 @@ extension ConfigLoader {
     /// The keys each section accepts: the contract's plus tokend's documented additions.
     enum Keys {
         static let root: Set<String> = ["daemon", "control", "schedule", "fogbugz", "box", "bulk", "limits", "audit"]
-        static let daemon: Set<String> = ["database", "key_file", "key_credential"]
+        static let daemon: Set<String> = ["database", "database_password_file", "key_file", "key_credential", "lease"]
         static let control: Set<String> = ["socket", "mode", "operators", "admins", "allow"]
         static let schedule: Set<String> = [
             "default_ttl", "max_ttl", "sweep_interval", "revoke_before_expiry", "retry_base", "retry_max_delay",

@@ -1,3 +1,4 @@
+import Foundation
 import TokendCore
 
 extension ConfigLoader {
@@ -10,7 +11,16 @@ extension ConfigLoader {
 
     static func parseDaemon(_ reader: TableReader) throws(ConfigError) -> Configuration.Daemon {
         try reader.rejectUnknownKeys(allowed: Keys.daemon)
-        let database = reader.context.resolve(try reader.nonEmptyString("database") ?? defaultDatabase)
+        let given = try reader.nonEmptyString("database") ?? defaultDatabase
+        let store = try parseStore(given, reader)
+        let database = store.description
+        var lease = Duration.seconds(30)
+        if let value = try reader.duration("lease") {
+            guard value >= .seconds(1), value <= .seconds(3_600) else {
+                throw reader.error("'daemon.lease' must be between 1s and 1h", key: "lease")
+            }
+            lease = value
+        }
         let file = try reader.nonEmptyString("key_file")
         let credential = try reader.nonEmptyString("key_credential")
         let key: Configuration.KeySource
@@ -30,7 +40,36 @@ extension ConfigLoader {
         case (nil, nil):
             key = .file(defaultKeyFile)
         }
-        return Configuration.Daemon(database: database, key: key)
+        return Configuration.Daemon(database: database, key: key, store: store, lease: lease)
+    }
+
+    /// `daemon.database`: a path (SQLite) or a `postgresql://` URL, whose password comes only from
+    /// `daemon.database_password_file` or the credential `database-password`.
+    static func parseStore(_ given: String, _ reader: TableReader) throws(ConfigError) -> StoreLocation {
+        let passwordFile = try reader.nonEmptyString("database_password_file")
+        guard PostgresURL.isURL(given) else {
+            if passwordFile != nil {
+                throw reader.error(
+                    "'daemon.database_password_file' is only for a postgresql:// 'daemon.database'",
+                    key: "database_password_file")
+            }
+            return .sqlite(path: reader.context.resolve(given))
+        }
+        var location: PostgresLocation
+        switch PostgresURL.parse(given, defaultUser: "tokend") {
+        case .success(let parsed): location = parsed
+        case .failure(let problem):
+            throw reader.error("'daemon.database' (a PostgreSQL URL) \(problem.message)", key: "database")
+        }
+        if let passwordFile {
+            location.password = try SecretSource.password(file: reader.context.resolve(passwordFile), key: "database_password_file", in: reader)
+        } else if let directory = reader.context.environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty {
+            let path = (directory.hasSuffix("/") ? directory : directory + "/") + "database-password"
+            if FileManager.default.fileExists(atPath: path) {
+                location.password = try SecretSource.password(file: path, key: "database", in: reader)
+            }
+        }
+        return .postgres(location)
     }
 
     static func parseControl(_ reader: TableReader) throws(ConfigError) -> Configuration.Control {

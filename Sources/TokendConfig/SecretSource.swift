@@ -35,6 +35,13 @@ enum SecretSource {
         return Secret(value)
     }
 
+    /// A password file's first line (trailing newline and spaces trimmed); empty is an error.
+    static func password(file path: String, key: String, in reader: TableReader) throws(ConfigError) -> Secret {
+        let text = try read(path, key: key, in: reader).trimmingSpaces()
+        guard !text.isEmpty else { throw reader.error("'\(reader.path.dotted(key))': '\(path)' is empty", key: key) }
+        return Secret(text)
+    }
+
     /// The file of credential `name` under `$CREDENTIALS_DIRECTORY`; it must exist.
     static func credentialPath(_ name: String, key: String, in reader: TableReader) throws(ConfigError) -> String {
         let dotted = reader.path.dotted(key)

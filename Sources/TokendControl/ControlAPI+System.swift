@@ -49,6 +49,7 @@ extension ControlAPI {
         let counts = try await store.stateCounts()
         let backlog = try await store.backlog(
             accounts: configuration.accounts.map(\.name), revokeBeforeExpiry: configuration.schedule.revokeBeforeExpiry)
+        let instances = try await store.instances()
         let now = clock.now()
         func stateObject(_ states: [TokenState: Int]) -> JSON {
             .object(TokenState.allCases.map { JSON.Member($0.rawValue, .int(states[$0] ?? 0)) })
@@ -81,6 +82,18 @@ extension ControlAPI {
                     ])
                 }),
             "scheduler_last_loop_at": .date(engineStatus.lastLoopAt),
+            "store": .string(store.kind),
+            "instances": .array(
+                instances.map { instance in
+                    .object([
+                        "id": .string(instance.id),
+                        "host": .string(instance.host),
+                        "pid": .int(Int(instance.pid)),
+                        "started_at": .date(instance.startedAt),
+                        "last_heartbeat_at": .date(instance.lastHeartbeatAt),
+                        "in_flight": .int(instance.inFlight),
+                    ])
+                }),
             "db_size_bytes": .int(await store.databaseSize()),
         ])
     }

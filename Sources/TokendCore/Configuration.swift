@@ -31,11 +31,19 @@ public struct Configuration: Sendable {
 
     /// `[daemon]`.
     public struct Daemon: Sendable, Hashable {
+        /// The SQLite path, or the PostgreSQL URL without any password (for messages).
         public var database: String
         public var key: KeySource
-        public init(database: String, key: KeySource) {
+        /// Where the registry lives.
+        public var store: StoreLocation
+        /// How long a claim stays an instance's without renewal (`daemon.lease`); a dead instance's claims are
+        /// taken over after it.
+        public var lease: Duration
+        public init(database: String, key: KeySource, store: StoreLocation? = nil, lease: Duration = .seconds(30)) {
             self.database = database
             self.key = key
+            self.store = store ?? .sqlite(path: database)
+            self.lease = lease
         }
     }
 

@@ -167,11 +167,11 @@ final class AccountLane: Sendable {
         }
     }
 
-    /// Takes a twentieth of a second's worth of permits (at least one, at most the concurrency) from the shared
+    /// Takes a fiftieth of a second's worth of permits (at least one, at most the concurrency) from the shared
     /// bucket; when none is left, waits as long as the bucket needs to grant that many again.
     private func refillSharedPermits(_ account: Configuration.Account) async {
         guard let sharedRate else { return }
-        let wanted = max(1, min(account.concurrency, Int(account.ratePerSecond / 20)))
+        let wanted = max(1, min(account.concurrency, Int(account.ratePerSecond / 50)))
         let granted = await sharedRate(account, wanted)
         if granted > 0 {
             update { $0.sharedPermits += granted }

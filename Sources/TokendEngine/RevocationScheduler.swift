@@ -74,7 +74,9 @@ public final class RevocationScheduler: Service, RevocationControl {
             // The account's rate holds for the cluster: permits come from the store's shared bucket.
             self.lanes = accounts.map { account in
                 AccountLane(account: account) { account, wanted in
-                    let burst = max(1, account.ratePerSecond / 10)
+                    // A twentieth of a second of burst: with permits taken in small grants (AccountLane), the
+                    // calls of any one-second window stay within rate × 1.1 for the whole cluster.
+                    let burst = max(1, account.ratePerSecond / 20)
                     return (try? await store.takeRatePermits(
                         account: account.name, wanted: wanted, ratePerSecond: account.ratePerSecond, burst: burst)) ?? 0
                 }

@@ -79,6 +79,11 @@ public final class PostgresTokenStore: TokenStore, Service {
     }
 
     public func close() async {
+        // Leave the instance list at once rather than after two leases of silence.
+        let me = instanceID
+        _ = try? await withTimeout(.seconds(2)) {
+            try await self.client.query("DELETE FROM instances WHERE id = \(me)", logger: self.logger)
+        }
         let task = runTask.withLock { task -> Task<Void, Never>? in
             defer { task = nil }
             return task

@@ -1,26 +1,30 @@
 import ArgumentParser
 import Foundation
-import TokendSQLite
+import Logging
+import TokendCore
 import TokendStore
 
-/// `tokend check-db`: `PRAGMA integrity_check` and foreign keys on the configured database.
-struct CheckDB: ParsableCommand {
+/// `tokend check-db`: the configured store's integrity — SQLite `PRAGMA integrity_check` and foreign keys;
+/// PostgreSQL reachability, the schema version and the master key.
+struct CheckDB: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "check-db", abstract: "Check the database file's integrity (PRAGMA integrity_check).")
+        commandName: "check-db", abstract: "Check the database's integrity (SQLite file or PostgreSQL database).")
 
     @OptionGroup var options: ConfigOption
 
-    func run() throws {
+    func run() async throws {
         let configuration = try ConfigFile.load(options.config)
         let database = configuration.daemon.database
         // Opening would create an empty database (and a key file): a check must not make what it checks.
-        guard FileManager.default.fileExists(atPath: database) else {
-            Self.fail("no database at \(database) (daemon.database)", status: ExitStatus.unavailable)
+        if case .sqlite(let path) = configuration.daemon.store, !FileManager.default.fileExists(atPath: path) {
+            Self.fail("no database at \(path) (daemon.database)", status: ExitStatus.unavailable)
         }
-        let store: SQLiteTokenStore
+        let store: any TokenStore
         do {
             let key = try MasterKey.load(configuration.daemon.key)
-            store = try SQLiteTokenStore(path: database, sealer: Sealer(masterKey: key))
+            var quiet = Logger(label: "tokend.store")
+            quiet.logLevel = .critical
+            store = try await StoreOpener.open(configuration, sealer: Sealer(masterKey: key), logger: quiet)
         } catch let error as MasterKey.LoadError {
             ConfigFile.failKey(options.config, configuration, error)
         } catch {
@@ -29,12 +33,14 @@ struct CheckDB: ParsableCommand {
         let problems: [String]
         let migrations: [String]
         do {
-            problems = try store.integrityCheck()
-            migrations = try store.appliedMigrations()
+            problems = try await store.integrityCheck()
+            migrations = try await store.appliedMigrations()
         } catch {
-            // Corruption found while reading pages surfaces as an SQLite error rather than a check result.
+            await store.close()
+            // Corruption found while reading pages surfaces as a store error rather than a check result.
             Self.fail("database \(database) is damaged: \(error)", status: 1)
         }
+        await store.close()
         if problems.isEmpty {
             print("ok: \(database) (migrations: \(migrations.joined(separator: ", ")))")
         } else {

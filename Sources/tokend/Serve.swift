@@ -10,6 +10,7 @@ import TokendControl
 import TokendCore
 import TokendEngine
 import TokendProviders
+import TokendPostgres
 import TokendSQLite
 import TokendStore
 import TokendSystemd
@@ -45,15 +46,19 @@ struct Serve: AsyncParsableCommand {
         } catch {
             ConfigFile.failKey(options.config, configuration, error)
         }
-        guard let lock = try DaemonLock(database: configuration.daemon.database) else {
-            logger.critical("another tokend is using this database", metadata: ["database": "\(configuration.daemon.database)"])
-            throw ExitCode(ExitStatus.busy)
+        // One process per SQLite file; a PostgreSQL database is shared by design.
+        var lock: DaemonLock?
+        if case .sqlite(let path) = configuration.daemon.store {
+            guard let held = try DaemonLock(database: path) else {
+                logger.critical("another tokend is using this database", metadata: ["database": "\(path)"])
+                throw ExitCode(ExitStatus.busy)
+            }
+            lock = held
         }
         let store: any TokenStore
         do {
-            store = try SQLiteTokenStore(
-                path: configuration.daemon.database, sealer: Sealer(masterKey: key),
-                logger: Logger(label: "tokend.store"))
+            store = try await StoreOpener.open(
+                configuration, sealer: Sealer(masterKey: key), logger: Logger(label: "tokend.store"))
         } catch let error as MasterKey.LoadError {
             ConfigFile.failKey(options.config, configuration, error)
         } catch {
@@ -92,7 +97,10 @@ struct Serve: AsyncParsableCommand {
             })
 
         let configPath = options.config
-        var services: [any Service] = [
+        var services: [any Service] = []
+        // First in the group, so it stops last: the pool outlives every service that queries through it.
+        if let shared = store as? PostgresTokenStore { services.append(shared) }
+        services += [
             scheduler, server,
             SignalService(signal: SIGUSR1) {
                 logger.info("SIGUSR1: sweep")
@@ -136,6 +144,7 @@ struct Serve: AsyncParsableCommand {
         }
         try? await providers.shutdown()
         try? await store.flush()
+        await store.close()
         withExtendedLifetime(lock) {}
         logger.notice("stopped")
     }

@@ -43,12 +43,14 @@ struct DaemonSandbox {
     /// Writes a config with one FogBugz XML account `fb` and one Box REST account `bx` on `fake`.
     func writeConfig(
         fake: FakeProviderServer, schedule: String = "", extra: String = "", fbConcurrency: Int = 8,
-        rate: Int = 1000, timeout: String = "2s", socketMode: String = "0660"
+        rate: Int = 1000, timeout: String = "2s", socketMode: String = "0660", database: String? = nil,
+        keyFile: String? = nil, daemon: String = ""
     ) throws {
         let text = """
             [daemon]
-            database = "\(database)"
-            key_file = "\(keyFile)"
+            database = "\(database ?? self.database)"
+            key_file = "\(keyFile ?? self.keyFile)"
+            \(daemon)
 
             [control]
             socket = "\(socket)"
