@@ -67,7 +67,12 @@ final class AccountLane: Sendable {
     /// with the backlog.
     var room: Int {
         state.withLock { state in
-            let target = max(state.account.concurrency * 4, min(Int(state.account.ratePerSecond / 2), 4_096), 8)
+            // On a shared store every queued claim is a lease to renew and a possible duplicate call if this
+            // instance dies: hold only what the concurrency can start soon.
+            let target =
+                sharedRate != nil
+                ? max(state.account.concurrency * 4, 8)
+                : max(state.account.concurrency * 4, min(Int(state.account.ratePerSecond / 2), 4_096), 8)
             return max(0, target - state.queue.count - state.inFlight - state.recording)
         }
     }

@@ -51,7 +51,8 @@ extension PostgresTokenStore {
                 ORDER BY expires_at LIMIT \(limit64) FOR UPDATE SKIP LOCKED
                 """,
                 """
-                SELECT id, state, next_attempt_at, provider, episode, attempts, sealed FROM tokens
+                SELECT id, state, CASE WHEN lease_owner IS NULL THEN next_attempt_at ELSE 0 END,
+                       provider, episode, attempts, sealed FROM tokens
                 WHERE state = 'revoking' AND quarantine IS NULL AND account = \(account)
                   AND next_attempt_at <= \(now.unixMillis)
                 ORDER BY next_attempt_at LIMIT \(limit64) FOR UPDATE SKIP LOCKED
@@ -73,6 +74,8 @@ extension PostgresTokenStore {
                             attempts: Int(attempts), sealed: sealed))
                 }
             }
+            // Oldest first, except that an expired lease (its instance died mid-call; `due` 0 above) is taken
+            // over before any backlog: its token's revocation was already under way.
             due.sort { ($0.due, $0.id) < ($1.due, $1.id) }
             if due.count > limit { due.removeLast(due.count - limit) }
 

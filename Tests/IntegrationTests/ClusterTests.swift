@@ -11,7 +11,7 @@ import Glibc
 /// and the cluster-wide rate.
 @Suite("Cluster on PostgreSQL", .serialized, .enabled(if: ClusterSandbox.enabled))
 struct ClusterTests {
-    static let lease = 3.0
+    static let lease = 5.0
 
     /// 3 instances, 20,000 tokens due, one instance SIGKILLed mid-run, three times.
     @Test func failoverAfterSIGKILL() async throws {
