@@ -8,6 +8,9 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case usage = 2
     /// The control socket could not be opened.
     case cannotConnect = 3
+    /// `tokenctl run` failed itself before its command started (as `env` and `timeout` use 125); once the
+    /// command has run, `run` exits with the command's own status instead.
+    case runFailed = 125
 
     /// The status for a failure thrown while talking to the daemon or preparing the request:
     /// ``UsageError`` → `.usage`, ``ControlClientError/cannotConnect(path:reason:)`` → `.cannotConnect`,

@@ -162,6 +162,7 @@ extension ControlAPI {
     @Sendable func renew(_ request: Request, context: ControlContext) async throws -> Response {
         let caller = try context.requireCaller()
         let existing = try await visibleToken(parameter("id", context), caller: caller)
+        if existing.bound != nil { throw Self.boundRenewRefused(existing) }
         var object = try await readObject(request, context: context)
         let ttl = try TTLRequest(&object, path: "", required: true)
         let reason = try object.string("reason", maxBytes: InputLimits.maxReasonBytes)

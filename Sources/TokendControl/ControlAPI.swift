@@ -34,6 +34,8 @@ public struct ControlAPI: Sendable {
     let peerResolver: any PeerResolver
     /// Reported by `GET /v1/status`.
     public let version: String
+    /// Who performs `POST /v1/logons` (the provider clients); without one, logons answer 503.
+    let logonPerformer: (any LogonPerformer)?
 
     /// - Parameters:
     ///   - configuration: the validated configuration (roles, accounts, TTLs, limits, bulk).
@@ -45,10 +47,12 @@ public struct ControlAPI: Sendable {
     ///   - startedAt: process start, for `uptime_seconds`.
     ///   - peerResolver: where kernel credentials come from; only tests replace ``SocketPeerResolver``.
     ///   - version: the daemon version for `/v1/status`.
+    ///   - logon: performs provider logons for `POST /v1/logons` (and logs off a token it could not record).
     public init(
         configuration: Configuration, store: any TokenStore, engine: any RevocationControl,
         clock: any WallClock = SystemClock(), registry: PrometheusCollectorRegistry, logger: Logger,
-        startedAt: Date = Date(), peerResolver: any PeerResolver = SocketPeerResolver(), version: String = "0.1.0"
+        startedAt: Date = Date(), peerResolver: any PeerResolver = SocketPeerResolver(), version: String = "0.1.0",
+        logon: (any LogonPerformer)? = nil
     ) {
         self.settings = ControlSettings(configuration)
         self.store = store
@@ -59,6 +63,7 @@ public struct ControlAPI: Sendable {
         self.startedAt = startedAt
         self.peerResolver = peerResolver
         self.version = version
+        self.logonPerformer = logon
     }
 
     /// Replaces roles, limits, accounts, TTL policy and bulk settings (SIGHUP). Requests already running keep
@@ -77,6 +82,9 @@ public struct ControlAPI: Sendable {
             Endpoint(method: .post, path: "/v1/tokens/{id}/revoke", handler: revoke),
             Endpoint(method: .post, path: "/v1/tokens/{id}/forget", handler: forget),
             Endpoint(method: .post, path: "/v1/tokens/{id}/retry", handler: retry),
+            Endpoint(method: .post, path: "/v1/tokens/{id}/heartbeat", handler: heartbeat),
+            Endpoint(method: .post, path: "/v1/tokens/{id}/release", handler: release),
+            Endpoint(method: .post, path: "/v1/logons", handler: logon),
             Endpoint(method: .post, path: "/v1/revocations", handler: startBulk),
             Endpoint(method: .get, path: "/v1/revocations/{job}", handler: showJob),
             Endpoint(method: .get, path: "/v1/audit", handler: audit),

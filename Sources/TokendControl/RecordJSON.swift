@@ -30,7 +30,17 @@ extension TokenRecord {
             .init("revoked_at", .date(revokedAt)),
             .init("revocation_reason", .optional(revocationReason?.rawValue)),
             .init("revocation_note", .optional(revocationNote)),
+            .init("bound", boundJSON),
         ]
+    }
+
+    /// `null`, or `{"heartbeat_seconds", "last_heartbeat_at"}` for a bound token.
+    var boundJSON: JSON {
+        guard let bound else { return .null }
+        return .object([
+            .init("heartbeat_seconds", .int(bound.heartbeatSeconds)),
+            .init("last_heartbeat_at", .date(bound.lastHeartbeatAt)),
+        ])
     }
 
     /// Writes the same object as ``json`` straight into bytes (listings: no intermediate tree per record).
@@ -64,7 +74,8 @@ extension TokenRecord {
         key("last_error"); string(lastError); comma()
         key("revoked_at"); date(revokedAt); comma()
         key("revocation_reason"); string(revocationReason?.rawValue); comma()
-        key("revocation_note"); string(revocationNote)
+        key("revocation_note"); string(revocationNote); comma()
+        key("bound"); boundJSON.write(into: &out)
         out.append(UInt8(ascii: "}"))
     }
 

@@ -14,6 +14,12 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable, Hashable {
     case bulkStarted = "bulk_started"
     case auditPruned = "audit_pruned"
     case quarantined
+    /// The owner of a bound token released it (`POST /v1/tokens/{id}/release`): revocation starts.
+    case released
+    /// A bound token's heartbeat deadline passed: revocation starts (reason `unbound`).
+    case heartbeatMissed = "heartbeat_missed"
+    /// tokend obtained the token itself (`POST /v1/logons`): opens the custody episode like `registered`.
+    case loggedOn = "logged_on"
 
     /// Actions that close a custody episode; at most one per token and episode.
     public static let terminal: Set<AuditAction> = [.revoked, .alreadyRevoked, .failed, .forgotten]

@@ -5,4 +5,8 @@ public enum RevocationReason: String, Sendable, Codable, CaseIterable, Hashable 
     case bulk
     case forgotten
     case failed
+    /// A bound token released by its owner.
+    case released
+    /// A bound token whose owner stopped sending heartbeats.
+    case unbound
 }

@@ -57,6 +57,8 @@ public final class RevocationScheduler: Service, RevocationControl {
     private let writable = AtomicFlag(true)
     /// False while outcomes cannot be committed: lanes start no provider call whose outcome could not be recorded.
     private let recording = AtomicFlag(true)
+    /// Bound tokens past their heartbeat deadline (UnboundSweeper.swift).
+    private let unbound: UnboundSweeper
 
     /// - Parameter onLoop: called at each pass of the loop (the systemd watchdog heartbeat hangs here, so a stuck
     ///   scheduler stops the pings).
@@ -84,6 +86,7 @@ public final class RevocationScheduler: Service, RevocationControl {
         } else {
             self.lanes = accounts.map { AccountLane(account: $0) }
         }
+        self.unbound = UnboundSweeper(store: store, clock: clock, logger: logger)
         var initial = State(options: options)
         for account in accounts { initial.health[account.name] = HealthTracker(provider: account.provider) }
         self.state = Mutex(initial)
@@ -245,7 +248,8 @@ public final class RevocationScheduler: Service, RevocationControl {
                     storeFailing = true
                     writable.set(false)
                 } else {
-                    moreWork = await claimPass(options: options)
+                    let moreUnbound = await unbound.sweep()
+                    moreWork = await claimPass(options: options) || moreUnbound
                 }
             }
 
@@ -255,7 +259,7 @@ public final class RevocationScheduler: Service, RevocationControl {
             } else if held || storeFailing {
                 timeout = options.schedule.sweepInterval
             } else {
-                timeout = await untilNextDue(options: options)
+                timeout = await unbound.clamp(untilNextDue(options: options))
             }
             await signal.wait(timeout: timeout)
             // Coalesce bursts of wake-ups (a registration storm) into at most ~200 passes a second.

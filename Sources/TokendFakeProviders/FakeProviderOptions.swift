@@ -10,16 +10,19 @@ public struct FakeProviderOptions: Sendable, Hashable {
     public var apiXMLPrefix: String
     /// Keep a ``FakeCall`` for every request (turn off for benchmarks; counters are always kept).
     public var recordCalls: Bool
+    /// The people FogBugz `cmd=logon` accepts (XML and JSON); none by default (every logon gets error 1).
+    public var logonUsers: [FakeLogonUser]
 
     /// Creates options; the defaults match the tests' accounts.
     public init(
         apiKey: String = "test-api-key", clientID: String = "test-client-id", clientSecret: String = "test-client-secret",
-        apiXMLPrefix: String = "api.asp?", recordCalls: Bool = true
+        apiXMLPrefix: String = "api.asp?", recordCalls: Bool = true, logonUsers: [FakeLogonUser] = []
     ) {
         self.apiKey = apiKey
         self.clientID = clientID
         self.clientSecret = clientSecret
         self.apiXMLPrefix = apiXMLPrefix
         self.recordCalls = recordCalls
+        self.logonUsers = logonUsers
     }
 }

@@ -97,6 +97,14 @@ public final class FakeProviderServer: Sendable {
         state.inner.withLock { $0.logoffs[token] ?? 0 }
     }
 
+    /// Tokens issued by FogBugz `cmd=logon`, oldest first (each live until logged off).
+    public var loggedOnTokens: [String] { state.inner.withLock { $0.loggedOn } }
+
+    /// Adds a person `cmd=logon` accepts.
+    public func addLogonUser(_ user: FakeLogonUser) {
+        state.inner.withLock { $0.options.logonUsers.append(user) }
+    }
+
     // MARK: - Call log
 
     /// Every request received so far, in arrival order (empty when `recordCalls` is off).

@@ -19,6 +19,8 @@ final class FakeProviderState: Sendable {
         var scripted: [Scripted] = []
         var delay: Duration?
         var channels: [ObjectIdentifier: any Channel] = [:]
+        /// Tokens issued by `cmd=logon`, in order.
+        var loggedOn: [String] = []
     }
 
     let inner: Mutex<Inner>
@@ -106,6 +108,8 @@ final class FakeProviderState: Sendable {
         var command: String?
         var soapAction: String?
         var receivedAt: ContinuousClock.Instant
+
+        func parameter(_ name: String) -> String? { parameters.first { $0.name == name }?.value }
     }
 
     static func handle(_ request: ParsedRequest, state: inout Inner) -> (FakeAction, Duration?) {
@@ -140,7 +144,10 @@ final class FakeProviderState: Sendable {
         case .apiXML:
             action = FakeReplies.apiXML(prefix: state.options.apiXMLPrefix)
         case .fogbugzXML:
-            if command != "logoff" {
+            if command == "logon" {
+                action = FakeLogon.xml(
+                    FakeLogon.decide(email: request.parameter("email"), password: request.parameter("password"), state: &state))
+            } else if command != "logoff" {
                 action = FakeReplies.fogbugzError("27", "No such command")
             } else if let token, state.live.remove(token) != nil {
                 action = FakeReplies.fogbugzOK()
@@ -150,6 +157,11 @@ final class FakeProviderState: Sendable {
         case .fogbugzJSON:
             if head.method != .POST {
                 action = FakeReplies.html(405, "Method Not Allowed")
+            } else if command == "logon" {
+                action = FakeLogon.json(
+                    FakeLogon.decide(
+                        email: FakeWire.jsonString(request.body, key: "email"),
+                        password: FakeWire.jsonString(request.body, key: "password"), state: &state))
             } else if command != "logoff" {
                 action = FakeReplies.jsonError("27", "Error 27: No such command")
             } else if let token, state.live.remove(token) != nil {

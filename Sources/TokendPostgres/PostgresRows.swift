@@ -20,7 +20,7 @@ extension PostgresTokenStore {
     static let recordColumns = """
         id, provider, account, owner, labels::text, state, fingerprint, issued_at, expires_at, last_renewed_at,
         registered_by_uid, attempts, next_attempt_at, last_error, revoked_at, revocation_reason,
-        revocation_note, episode, quarantine, job_id
+        revocation_note, episode, quarantine, job_id, heartbeat_seconds, last_heartbeat_at, heartbeat_deadline
         """
 
     /// Decodes a row selected with ``recordColumns``; PostgreSQL enforces the column types, so only labels
@@ -60,13 +60,23 @@ extension PostgresTokenStore {
             revocationNote: try cells[16].decode(String?.self),
             episode: Int(try cells[17].decode(Int64.self)),
             quarantine: try cells[18].decode(String?.self),
-            jobID: try cells[19].decode(String?.self))
+            jobID: try cells[19].decode(String?.self),
+            bound: try boundLease(cells))
         if ProviderKind(rawValue: providerText) == nil { problems.append("unknown provider '\(providerText)'") }
         if TokenState(rawValue: stateText) == nil { problems.append("unknown state '\(stateText)'") }
         if !problems.isEmpty {
             record.quarantine = ([record.quarantine].compactMap { $0 } + problems).joined(separator: "; ")
         }
         return record
+    }
+
+    /// The lease columns (20–22 of ``recordColumns``): all set for a bound token, none otherwise.
+    static func boundLease(_ cells: PostgresRandomAccessRow) throws -> BoundLease? {
+        guard let seconds = try cells[20].decode(Int64?.self), let last = try cells[21].decode(Int64?.self),
+            let deadline = try cells[22].decode(Int64?.self)
+        else { return nil }
+        return BoundLease(
+            heartbeatSeconds: Int(seconds), lastHeartbeatAt: Date(unixMillis: last), deadline: Date(unixMillis: deadline))
     }
 
     static func records(_ rows: PostgresRowSequence) async throws -> [TokenRecord] {

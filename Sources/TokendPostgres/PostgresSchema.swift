@@ -13,7 +13,19 @@ enum PostgresSchema {
 
     static let terminalActions = "('revoked','already_revoked','failed','forgotten')"
 
-    static let migrations: [Int: String] = [1: v1]
+    static let migrations: [Int: String] = [1: v1, 3: v3Bound]
+
+    /// Bound tokens (client-held leases), as SQLite's `v5-bound`: the lease columns and a partial index over
+    /// the deadlines of active bound tokens only (the sweep and the wake-up walk it from the front; the
+    /// condition is stated literally in their queries so that the planner can use it).
+    static let v3Bound = """
+        ALTER TABLE tokens
+            ADD COLUMN heartbeat_seconds bigint,
+            ADD COLUMN last_heartbeat_at bigint,
+            ADD COLUMN heartbeat_deadline bigint;
+        CREATE INDEX tokens_heartbeat_due ON tokens (heartbeat_deadline)
+            WHERE state = 'active' AND heartbeat_deadline IS NOT NULL;
+        """
 
     static let v1 = """
         CREATE TABLE settings (key text PRIMARY KEY, value text NOT NULL);

@@ -100,20 +100,24 @@ extension PostgresTokenStore {
                 try await connection.query(
                     """
                     INSERT INTO tokens (id, provider, account, owner, labels, state, fingerprint, sealed, issued_at,
-                                        expires_at, registered_by_uid)
+                                        expires_at, registered_by_uid, heartbeat_seconds, last_heartbeat_at,
+                                        heartbeat_deadline)
                     SELECT id, provider, account, owner, labels::jsonb, 'active', fingerprint, decode(sealed, 'base64'), \(now.unixMillis),
-                           expires_at, uid
+                           expires_at, uid, nullif(hb, 0), CASE WHEN hb > 0 THEN \(now.unixMillis) END,
+                           CASE WHEN hb > 0 THEN \(now.unixMillis) + hb * 1000 END
                     FROM unnest(\(items.map(\.id)), \(items.map(\.input.provider.rawValue)), \(items.map(\.input.account)),
                                 \(items.map(\.input.owner)), \(items.map { Self.encodeLabels($0.input.labels) }),
                                 \(items.map(\.fingerprint)), \(items.map { $0.sealed.base64EncodedString() }),
-                                \(items.map(\.input.expiresAt.unixMillis)), \(items.map { Int64($0.input.registeredByUID) }))
-                        AS t(id, provider, account, owner, labels, fingerprint, sealed, expires_at, uid)
+                                \(items.map(\.input.expiresAt.unixMillis)), \(items.map { Int64($0.input.registeredByUID) }),
+                                \(items.map { Int64($0.input.heartbeatSeconds ?? 0) }))
+                        AS t(id, provider, account, owner, labels, fingerprint, sealed, expires_at, uid, hb)
                     """, logger: self.logger)
                 try await connection.query(
                     """
                     INSERT INTO audit (at, token_id, episode, action, actor_uid, actor_pid, actor_role, actor_system)
-                    SELECT \(now.unixMillis), id, 1, 'registered', \(who.uid), \(who.pid), \(who.role), \(who.system)
-                    FROM unnest(\(items.map(\.id))) WITH ORDINALITY AS t(id, n) ORDER BY n
+                    SELECT \(now.unixMillis), id, 1, action, \(who.uid), \(who.pid), \(who.role), \(who.system)
+                    FROM unnest(\(items.map(\.id)), \(items.map(\.input.openingAction.rawValue))) WITH ORDINALITY
+                        AS t(id, action, n) ORDER BY n
                     """, logger: self.logger)
                 for index in fresh {
                     let item = prepared[index]
@@ -127,7 +131,7 @@ extension PostgresTokenStore {
                                 expiresAt: Date(unixMillis: input.expiresAt.unixMillis), lastRenewedAt: nil,
                                 registeredByUID: input.registeredByUID, attempts: 0, nextAttemptAt: nil,
                                 lastError: nil, revokedAt: nil, revocationReason: nil, revocationNote: nil, episode: 1,
-                                quarantine: nil, jobID: nil),
+                                quarantine: nil, jobID: nil, bound: Self.initialLease(input, now: now)),
                             created: true))
                 }
             }
@@ -145,7 +149,16 @@ extension PostgresTokenStore {
             issuedAt: Date(unixMillis: now.unixMillis), expiresAt: Date(unixMillis: item.input.expiresAt.unixMillis),
             lastRenewedAt: nil, registeredByUID: item.input.registeredByUID, attempts: 0, nextAttemptAt: nil,
             lastError: nil, revokedAt: nil, revocationReason: nil, revocationNote: nil, episode: 1, quarantine: nil,
-            jobID: nil)
+            jobID: nil, bound: Self.initialLease(item.input, now: now))
+    }
+
+    /// The lease a bound registration starts with: registration counts as the first heartbeat.
+    static func initialLease(_ input: NewToken, now: Date) -> BoundLease? {
+        input.heartbeatSeconds.map { seconds in
+            BoundLease(
+                heartbeatSeconds: seconds, lastHeartbeatAt: Date(unixMillis: now.unixMillis),
+                deadline: Date(unixMillis: now.unixMillis + Int64(seconds) * 1_000))
+        }
     }
 
     /// Whether a live cap can be reached at all: while the whole table (PostgreSQL's own estimate, refreshed at

@@ -43,7 +43,7 @@ public final class ProviderClients: Sendable {
     private let pool: Mutex<Pool>
     /// Per-host connection soft limit, by timeout pair, from the accounts known at start.
     private let connectionLimits: [TimeoutKey: Int]
-    private let logger: Logger
+    let logger: Logger
     /// FogBugz call prefixes discovered from `api.xml`, by account name and base URL.
     private let discovered = Mutex<[String: String]>([:])
     /// ``validate(account:)`` answers by account: parsing the URLs again for every logoff cost more than the
@@ -112,7 +112,7 @@ public final class ProviderClients: Sendable {
 
     // MARK: - Validation
 
-    private func validation(of account: Configuration.Account) -> AccountProblem? {
+    func validation(of account: Configuration.Account) -> AccountProblem? {
         if let known = validated.withLock({ $0[account] }) { return known }
         let problem = Self.validate(account: account)
         validated.withLock { cache in
@@ -244,12 +244,12 @@ public final class ProviderClients: Sendable {
 
     // MARK: - Internals
 
-    private enum Resolved {
+    enum Resolved {
         case ready(any LogoffVariant, discovered: Bool)
         case failed(ProviderOutcome, Int?)
     }
 
-    private enum Transport: Sendable {
+    enum Transport: Sendable {
         case response(ProviderResponse)
         case failure(String)
     }
@@ -258,7 +258,7 @@ public final class ProviderClients: Sendable {
         account.name + "\u{1}" + account.baseURL
     }
 
-    private func resolveVariant(
+    func resolveVariant(
         for account: Configuration.Account, deadline: NIODeadline, secrets: [String]
     ) async -> Resolved {
         guard account.api == .fogbugzXML, account.apiPath == nil else {
@@ -285,7 +285,7 @@ public final class ProviderClients: Sendable {
     }
 
     /// Sends `request` and collects the answer; the deadline bounds the whole exchange, body included.
-    private func send(
+    func send(
         _ request: ProviderRequest, account: Configuration.Account, deadline: NIODeadline, secrets: [String]
     ) async -> Transport {
         guard let http = client(for: account) else { return .failure("network: provider clients are shut down") }

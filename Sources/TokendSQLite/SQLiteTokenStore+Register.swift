@@ -99,26 +99,33 @@ extension SQLiteTokenStore {
                 throw StoreError.tooMany(scope: "account", key: input.account, limit: limits.perAccount)
             }
         }
+        let bound = input.heartbeatSeconds.map { seconds in
+            BoundLease(
+                heartbeatSeconds: seconds, lastHeartbeatAt: Date(unixMillis: now.unixMillis),
+                deadline: Date(unixMillis: now.unixMillis + Int64(seconds) * 1_000))
+        }
         try db.cachedStatement(sql: """
                 INSERT INTO tokens (id, provider, account, owner, labels, state, fingerprint, sealed, issued_at,
-                                    expires_at, registered_by_uid)
-                VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?)
+                                    expires_at, registered_by_uid, heartbeat_seconds, last_heartbeat_at,
+                                    heartbeat_deadline)
+                VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?)
                 """).execute(arguments: [
                 item.id, input.provider.rawValue, input.account, input.owner, encodeLabels(input.labels),
                 item.fingerprint, item.sealed, now.unixMillis, input.expiresAt.unixMillis,
-                Int64(input.registeredByUID),
+                Int64(input.registeredByUID), bound.map { Int64($0.heartbeatSeconds) },
+                bound?.lastHeartbeatAt.unixMillis, bound?.deadline.unixMillis,
             ])
         for (key, value) in input.labels {
             try db.cachedStatement(sql: "INSERT INTO token_labels (token_id, key, value) VALUES (?, ?, ?)").execute(arguments: [item.id, key, value])
         }
-        try insertAudit(db, action: .registered, actor: actor, at: now, AuditFields(tokenID: item.id, episode: 1))
+        try insertAudit(db, action: input.openingAction, actor: actor, at: now, AuditFields(tokenID: item.id, episode: 1))
         // Built from what was inserted: reading the row back would cost a query per registration.
         let created = TokenRecord(
             id: item.id, provider: input.provider, account: input.account, owner: input.owner, labels: input.labels,
             state: .active, fingerprint: item.fingerprint, issuedAt: Date(unixMillis: now.unixMillis),
             expiresAt: Date(unixMillis: input.expiresAt.unixMillis), lastRenewedAt: nil,
             registeredByUID: input.registeredByUID, attempts: 0, nextAttemptAt: nil, lastError: nil, revokedAt: nil,
-            revocationReason: nil, revocationNote: nil, episode: 1, quarantine: nil, jobID: nil)
+            revocationReason: nil, revocationNote: nil, episode: 1, quarantine: nil, jobID: nil, bound: bound)
         return Registration(record: created, created: true)
     }
 }

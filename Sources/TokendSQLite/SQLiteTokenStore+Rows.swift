@@ -7,7 +7,7 @@ extension SQLiteTokenStore {
     static let recordColumns = """
         id, provider, account, owner, labels, state, fingerprint, issued_at, expires_at, last_renewed_at,
         registered_by_uid, attempts, next_attempt_at, last_error, revoked_at, revocation_reason,
-        revocation_note, episode, quarantine, job_id
+        revocation_note, episode, quarantine, job_id, heartbeat_seconds, last_heartbeat_at, heartbeat_deadline
         """
 
     /// Decodes a row selected with ``recordColumns``. Undecodable values (an unknown provider, labels that are
@@ -55,12 +55,23 @@ extension SQLiteTokenStore {
             revocationNote: columns.text(16, "revocation_note"),
             episode: Int(truncatingIfNeeded: columns.requiredInteger(17, "episode")),
             quarantine: columns.text(18, "quarantine"),
-            jobID: columns.text(19, "job_id")
+            jobID: columns.text(19, "job_id"),
+            bound: boundLease(
+                seconds: columns.integer(20, "heartbeat_seconds"), last: columns.integer(21, "last_heartbeat_at"),
+                deadline: columns.integer(22, "heartbeat_deadline"))
         )
         guard !columns.problems.isEmpty else { return record }
         var quarantined = record
         quarantined.quarantine = ([record.quarantine].compactMap { $0 } + columns.problems).joined(separator: "; ")
         return quarantined
+    }
+
+    /// The lease of a bound token from its three columns (all set, or none for an ordinary token).
+    static func boundLease(seconds: Int64?, last: Int64?, deadline: Int64?) -> BoundLease? {
+        guard let seconds, let last, let deadline else { return nil }
+        return BoundLease(
+            heartbeatSeconds: Int(truncatingIfNeeded: seconds), lastHeartbeatAt: Date(unixMillis: last),
+            deadline: Date(unixMillis: deadline))
     }
 
     static func fetchRecord(_ db: Database, id: String) throws -> TokenRecord? {

@@ -7,6 +7,7 @@ enum Schema {
         migrator.registerMigration("v1-tokens-audit", migrate: v1)
         migrator.registerMigration("v2-list-indexes", migrate: v2)
         migrator.registerMigration("v3-count-triggers", migrate: v3)
+        migrator.registerMigration("v5-bound", migrate: v5Bound)
         return migrator
     }
 
@@ -216,6 +217,21 @@ enum Schema {
                     INSERT INTO live_counts (scope, key, n) VALUES ('owner', NEW.owner, 1) ON CONFLICT DO UPDATE SET n = n + 1;
                     INSERT INTO live_counts (scope, key, n) VALUES ('account', NEW.account, 1) ON CONFLICT DO UPDATE SET n = n + 1;
                 END;
+                """)
+    }
+
+    /// Bound tokens (client-held leases): how long a token lives without a heartbeat, the last heartbeat and the
+    /// deadline it sets. Only active bound tokens are ever looked up by deadline, so the index is partial: the
+    /// sweep (`revokeUnbound`) and the scheduler's wake-up (`nextHeartbeatDeadline`) walk it from the front, and
+    /// every other row, bound tokens that left `active` included, stays out of it.
+    private static func v5Bound(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                ALTER TABLE tokens ADD COLUMN heartbeat_seconds INTEGER;
+                ALTER TABLE tokens ADD COLUMN last_heartbeat_at INTEGER;
+                ALTER TABLE tokens ADD COLUMN heartbeat_deadline INTEGER;
+                CREATE INDEX tokens_heartbeat_due ON tokens (heartbeat_deadline)
+                    WHERE state = 'active' AND heartbeat_deadline IS NOT NULL;
                 """)
     }
 }

@@ -11,10 +11,15 @@ public struct NewToken: Sendable {
     public var token: String
     public var expiresAt: Date
     public var registeredByUID: UInt32
+    /// Set for a bound token: custody ends when no heartbeat arrives for this many seconds (see ``BoundLease``).
+    public var heartbeatSeconds: Int?
+    /// True when tokend obtained the token itself (`POST /v1/logons`): the episode opens with `logged_on`
+    /// instead of `registered`.
+    public var loggedOn: Bool
 
     public init(
         provider: ProviderKind, account: String, owner: String, labels: [String: String], token: String,
-        expiresAt: Date, registeredByUID: UInt32
+        expiresAt: Date, registeredByUID: UInt32, heartbeatSeconds: Int? = nil, loggedOn: Bool = false
     ) {
         self.provider = provider
         self.account = account
@@ -23,5 +28,10 @@ public struct NewToken: Sendable {
         self.token = token
         self.expiresAt = expiresAt
         self.registeredByUID = registeredByUID
+        self.heartbeatSeconds = heartbeatSeconds
+        self.loggedOn = loggedOn
     }
+
+    /// The audit action that opens the token's first episode.
+    public var openingAction: AuditAction { loggedOn ? .loggedOn : .registered }
 }

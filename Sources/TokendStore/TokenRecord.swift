@@ -26,8 +26,10 @@ public struct TokenRecord: Sendable, Hashable {
     public var quarantine: String?
     /// The bulk job that requested the revocation, if any.
     public var jobID: String?
+    /// The client-held lease of a bound token; `nil` for ordinary tokens.
+    public var bound: BoundLease?
 
-    public init(id: String, provider: ProviderKind, account: String, owner: String, labels: [String: String], state: TokenState, fingerprint: String, issuedAt: Date, expiresAt: Date, lastRenewedAt: Date? = nil, registeredByUID: UInt32, attempts: Int, nextAttemptAt: Date? = nil, lastError: String? = nil, revokedAt: Date? = nil, revocationReason: RevocationReason? = nil, revocationNote: String? = nil, episode: Int, quarantine: String? = nil, jobID: String? = nil) {
+    public init(id: String, provider: ProviderKind, account: String, owner: String, labels: [String: String], state: TokenState, fingerprint: String, issuedAt: Date, expiresAt: Date, lastRenewedAt: Date? = nil, registeredByUID: UInt32, attempts: Int, nextAttemptAt: Date? = nil, lastError: String? = nil, revokedAt: Date? = nil, revocationReason: RevocationReason? = nil, revocationNote: String? = nil, episode: Int, quarantine: String? = nil, jobID: String? = nil, bound: BoundLease? = nil) {
         self.id = id
         self.provider = provider
         self.account = account
@@ -48,6 +50,7 @@ public struct TokenRecord: Sendable, Hashable {
         self.episode = episode
         self.quarantine = quarantine
         self.jobID = jobID
+        self.bound = bound
     }
 }
 

@@ -41,6 +41,28 @@ public protocol TokenStore: AnyObject, Sendable {
     func forget(id: String, note: String?, actor: Actor) async throws -> TransitionResult
     func retry(id: String, actor: Actor, reason: String?) async throws -> TokenRecord
 
+    // MARK: Bound tokens (client-held leases; see ``BoundLease``)
+
+    /// A heartbeat of the bound token `tokenID` from its registrant `ownerUID`: the deadline moves to
+    /// `now + heartbeat_seconds`. Not audited (heartbeats are frequent and change no state).
+    ///
+    /// Throws ``StoreError/notFound(_:)`` when the token does not exist or another uid registered it, and
+    /// ``StoreError/conflict(id:state:message:)`` when it is not bound, not active, or its deadline has already
+    /// passed — in which case the unbound revocation is started here, in the same transaction, exactly as the
+    /// sweep would have (so the answer never depends on how late the sweep runs).
+    func heartbeat(tokenID: String, ownerUID: UInt32, now: Date) async throws -> TokenRecord
+    /// Ends a bound token's custody at its owner's request: `active → revoking`, reason `released`, audit
+    /// `released`, due at once. Idempotent for a token already revoking or terminal (`changed` false); a token
+    /// that is not bound, or was forgotten, is a conflict; another uid's token is not found.
+    func release(tokenID: String, ownerUID: UInt32, note: String?, actor: Actor, now: Date) async throws
+        -> TransitionResult
+    /// Starts revocation (reason `unbound`, audit `heartbeat_missed`) of up to `limit` active bound tokens whose
+    /// deadline is at or before `now`, each a compare-and-set plus its audit row in one transaction. Returns how
+    /// many were moved.
+    func revokeUnbound(now: Date, limit: Int) async throws -> Int
+    /// The earliest heartbeat deadline of an active bound token, if any (the scheduler wakes for it).
+    func nextHeartbeatDeadline() async throws -> Date?
+
     // MARK: Bulk jobs
 
     func startBulkRevocation(filter: TokenFilter, reason: String?, actor: Actor, expectedCount: Int?)

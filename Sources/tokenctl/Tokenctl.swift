@@ -16,7 +16,7 @@ struct Tokenctl: AsyncParsableCommand {
         subcommands: [
             Register.self, List.self, Show.self, Lookup.self, Renew.self, Revoke.self, Forget.self,
             Retry.self, RevokeBulk.self, Job.self, Audit.self, Sweep.self, Hold.self, Resume.self,
-            Status.self,
+            Status.self, Run.self, Login.self,
         ]
     )
 

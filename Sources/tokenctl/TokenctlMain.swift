@@ -8,7 +8,10 @@ import TokendClient
 enum TokenctlMain {
     static func main() async {
         let arguments = ArgumentNormalizer.normalize(Array(CommandLine.arguments.dropFirst()))
-        let status = await run(arguments)
+        var status = await run(arguments)
+        // `run` exits with its command's status once the command has started (Run.swift); anything that ends it
+        // here failed before that, usage errors included, and must not look like a status of the command.
+        if arguments.first == "run", status != .ok { status = .runFailed }
         exit(status.rawValue)
     }
 

@@ -1,8 +1,9 @@
 import Foundation
 import TokendFakeProviders
 
-// tokend-fake-providers [--port N] [--api-key K] [--live-all]
-// Serves every FogBugz and Box logoff variant of providers.md on 127.0.0.1 for local development.
+// tokend-fake-providers [--port N] [--api-key K] [--logon-user EMAIL:PASSWORD]…
+// Serves every FogBugz and Box logoff variant of providers.md on 127.0.0.1 for local development, and FogBugz
+// `cmd=logon` for the people given with --logon-user (docs/providers-logon.md).
 // Tokens are unknown (already logged off) unless issued; --live-all treats every token as live once.
 var port = 8801
 var options = FakeProviderOptions(apiKey: "dev-api-key", recordCalls: false)
@@ -11,8 +12,15 @@ while let argument = arguments.popFirst() {
     switch argument {
     case "--port": port = Int(arguments.popFirst() ?? "") ?? port
     case "--api-key": options.apiKey = arguments.popFirst() ?? options.apiKey
+    case "--logon-user":
+        let pair = (arguments.popFirst() ?? "").split(separator: ":", maxSplits: 1).map(String.init)
+        guard pair.count == 2 else {
+            FileHandle.standardError.write(Data("tokend-fake-providers: --logon-user needs EMAIL:PASSWORD\n".utf8))
+            exit(2)
+        }
+        options.logonUsers.append(FakeLogonUser(email: pair[0], password: pair[1], fullName: pair[0]))
     default:
-        FileHandle.standardError.write(Data("usage: tokend-fake-providers [--port N] [--api-key K]\n".utf8))
+        FileHandle.standardError.write(Data("usage: tokend-fake-providers [--port N] [--api-key K] [--logon-user EMAIL:PASSWORD]\n".utf8))
         exit(2)
     }
 }

@@ -75,7 +75,8 @@ struct Serve: AsyncParsableCommand {
             logger: Logger(label: "tokend.engine"), onLoop: { heartbeat.beat() })
         let api = ControlAPI(
             configuration: configuration, store: store, engine: scheduler, registry: registry,
-            logger: Logger(label: "tokend.control"), startedAt: startedAt, version: TokendVersion.current)
+            logger: Logger(label: "tokend.control"), startedAt: startedAt, version: TokendVersion.current,
+            logon: providers)
 
         let listener: ControlListener
         do {

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import TokendClient
 import TokendFakeProviders
 
@@ -141,7 +142,16 @@ final class DaemonProcess: @unchecked Sendable {
     func stop(signal: Int32 = SIGTERM) async -> Int32 {
         await client.close()
         if process.isRunning { kill(process.processIdentifier, signal) }
-        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        // Bounded: a daemon that ignores SIGTERM fails the test instead of hanging the whole run.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while process.isRunning && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        if process.isRunning {
+            Issue.record("tokend (pid \(process.processIdentifier)) did not exit within 60 s of signal \(signal); killed")
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
         return process.terminationStatus
     }
 

@@ -215,7 +215,11 @@ struct TokenctlBinaryTests {
             #"POST /v1/hold {"reason":"maint"}"#, "POST /v1/resume ", "GET /v1/status ",
             "GET /v1/tokens/tok%2F..%2Fx ",
         ])
-        let status = try TokenctlBinary.run(["status"] + socket)
+        // The person's summary by default, every key with --verbose.
+        let summary = try TokenctlBinary.run(["status"] + socket)
+        #expect(summary.stdout.contains("State: held (maint)"))
+        #expect(!summary.stdout.contains("hold_reason"))
+        let status = try TokenctlBinary.run(["status", "--verbose"] + socket)
         #expect(status.stdout.contains("hold_reason:   maint"))
         #expect(status.stdout.contains("counts.active: 1"))
     }

@@ -84,6 +84,7 @@ import TokendCore
         #expect(indexes.contains("tokens_account"))
         #expect(!indexes.contains("tokens_provider_account"))
         #expect(!indexes.contains("audit_at"))
-        #expect(try h.sqlite.appliedMigrations() == ["v1-tokens-audit", "v2-list-indexes", "v3-count-triggers"])
+        #expect(indexes.contains("tokens_heartbeat_due"))
+        #expect(try h.sqlite.appliedMigrations() == ["v1-tokens-audit", "v2-list-indexes", "v3-count-triggers", "v5-bound"])
     }
 }

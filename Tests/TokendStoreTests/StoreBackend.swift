@@ -52,10 +52,18 @@ enum PostgresTestDatabase {
     /// Runs one statement on the `postgres` database.
     static func admin(_ sql: String, database: String = "postgres") async throws {
         let client = PostgresClient(configuration: try configuration(database: database), backgroundLogger: Logger(label: "test.pg"))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
+        struct Timeout: Error, CustomStringConvertible {
+            let sql: String
+            var description: String { "PostgreSQL test cluster did not answer within 30 s: \(sql)" }
+        }
+        // PostgresClient waits for a connection without end when it cannot connect: bound it, so a broken
+        // cluster fails the tests instead of hanging the run.
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask { await client.run(); return false }
+            group.addTask { try await client.query(PostgresQuery(unsafeSQL: sql)); return true }
+            group.addTask { try await Task.sleep(for: .seconds(30)); throw Timeout(sql: sql) }
             defer { group.cancelAll() }
-            try await client.query(PostgresQuery(unsafeSQL: sql))
+            while let done = try await group.next() { if done { return } }
         }
     }
 }
