@@ -283,18 +283,3 @@ public final class PostgresTokenStore: TokenStore, Service {
     }
 }
 
-struct TimeoutError: Error {}
-
-/// Runs `body`, throwing ``TimeoutError`` when it takes longer than `limit` (the body is cancelled).
-func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            throw TimeoutError()
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next() else { throw TimeoutError() }
-        return first
-    }
-}

@@ -9,7 +9,7 @@ import Glibc
 
 /// Several real daemons on one real PostgreSQL database: take-over after SIGKILL, a PostgreSQL crash-restart,
 /// and the cluster-wide rate.
-@Suite("Cluster on PostgreSQL", .serialized, .enabled(if: ClusterSandbox.enabled))
+@Suite("Cluster on PostgreSQL", .serialized, .enabled(if: ClusterSandbox.enabled), .timeLimit(.minutes(10)))
 struct ClusterTests {
     static let lease = 5.0
 
