@@ -93,7 +93,7 @@ struct DaemonSandbox {
 
 /// A `tokend serve` child process.
 final class DaemonProcess: @unchecked Sendable {
-    let process = Process()
+    let child: Spawned
     let sandbox: DaemonSandbox
     let client: ControlClient
 
@@ -103,56 +103,53 @@ final class DaemonProcess: @unchecked Sendable {
         timeout: Duration = .seconds(20)
     ) async throws {
         self.sandbox = sandbox
-        process.executableURL = URL(fileURLWithPath: BuiltProducts.tokend)
-        process.arguments = ["serve", "--config", sandbox.config.path] + arguments
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
         env.removeValue(forKey: "NOTIFY_SOCKET")
         if environment["NOTIFY_SOCKET"] != nil { env["NOTIFY_SOCKET"] = environment["NOTIFY_SOCKET"] }
-        process.environment = env
-        if !FileManager.default.fileExists(atPath: sandbox.log.path) {
-            _ = FileManager.default.createFile(atPath: sandbox.log.path, contents: nil)
-        }
-        let log = try FileHandle(forWritingTo: sandbox.log)
-        log.seekToEndOfFile()
-        process.standardError = log
-        process.standardOutput = log
-        try process.run()
+        let log = open(sandbox.log.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard log >= 0 else { throw DaemonError.exited(status: -1, log: "cannot open \(sandbox.log.path)") }
+        defer { close(log) }
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { close(null) }
+        child = try Spawned(
+            BuiltProducts.tokend, ["serve", "--config", sandbox.config.path] + arguments, environment: env,
+            stdin: null, stdout: log, stderr: log)
         client = ControlClient(socketPath: sandbox.socket, requestTimeout: .seconds(30), connectTimeout: .seconds(2))
         let deadline = ContinuousClock.now + timeout
         while true {
-            if !process.isRunning {
-                throw DaemonError.exited(status: process.terminationStatus, log: logText)
+            if let status = child.exitStatus {
+                throw DaemonError.exited(status: status, log: logText)
             }
             if let response = try? await client.request("GET", "/healthz"), response.status == 200 { break }
-            if ContinuousClock.now > deadline { throw DaemonError.notReady(log: logText) }
+            if ContinuousClock.now > deadline {
+                kill(child.pid, SIGKILL)
+                _ = child.wait()
+                throw DaemonError.notReady(log: logText)
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
     }
 
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { child.pid }
+    var isRunning: Bool { child.isRunning }
     var logText: String { (try? String(contentsOf: sandbox.log, encoding: .utf8)) ?? "" }
 
-    /// Sends `signal` and, for SIGKILL/SIGTERM, waits for the exit.
+    /// Sends `signal` without waiting.
     func signal(_ signal: Int32) {
-        kill(process.processIdentifier, signal)
+        kill(child.pid, signal)
     }
 
+    /// Sends `signal` and waits for the exit; returns the exit status (128 + signal when killed by one).
     @discardableResult
     func stop(signal: Int32 = SIGTERM) async -> Int32 {
         await client.close()
-        if process.isRunning { kill(process.processIdentifier, signal) }
+        if child.isRunning { kill(child.pid, signal) }
         // Bounded: a daemon that ignores SIGTERM fails the test instead of hanging the whole run.
-        let deadline = ContinuousClock.now + .seconds(60)
-        while process.isRunning && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        if process.isRunning {
-            Issue.record("tokend (pid \(process.processIdentifier)) did not exit within 60 s of signal \(signal); killed")
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        return process.terminationStatus
+        if let status = await child.waitAsync(timeout: .seconds(60)) { return status }
+        Issue.record("tokend (pid \(child.pid)) did not exit within 60 s of signal \(signal); killed")
+        kill(child.pid, SIGKILL)
+        return child.wait()
     }
 
     enum DaemonError: Error, CustomStringConvertible {
@@ -172,23 +169,29 @@ final class DaemonProcess: @unchecked Sendable {
 func run(_ executable: String, _ arguments: [String], stdin: String? = nil, environment: [String: String] = [:])
     throws -> (status: Int32, output: String)
 {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     for (key, value) in environment { env[key] = value }
-    process.environment = env
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    let input = Pipe()
-    process.standardInput = input
-    try process.run()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try input.fileHandleForWriting.close()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    var output: [Int32] = [0, 0]
+    var input: [Int32] = [0, 0]
+    guard pipe(&output) == 0, pipe(&input) == 0 else { throw NSError(domain: NSPOSIXErrorDomain, code: Int(errno)) }
+    // Close-on-exec: a pipe end inherited by another child would keep this reader waiting for an EOF.
+    for fd in output + input { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+    let child: Spawned
+    do {
+        child = try Spawned(executable, arguments, environment: env, stdin: input[0], stdout: output[1], stderr: output[1])
+    } catch {
+        for fd in output + input { close(fd) }
+        throw error
+    }
+    close(output[1])
+    close(input[0])
+    let writer = FileHandle(fileDescriptor: input[1], closeOnDealloc: true)
+    if let stdin { try? writer.write(contentsOf: Data(stdin.utf8)) }
+    try? writer.close()
+    let reader = FileHandle(fileDescriptor: output[0], closeOnDealloc: true)
+    let data = (try? reader.readToEnd()) ?? Data()
+    try? reader.close()
+    return (child.wait(), String(decoding: data, as: UTF8.self))
 }
 
 extension ControlResponse {
