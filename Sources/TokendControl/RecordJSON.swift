@@ -123,6 +123,7 @@ extension BulkJob {
             "failed": .int(failed),
             "forgotten": .int(forgotten),
             "pending": .int(pending),
+            "skipped": .int(skipped),
             "reason": .optional(reason),
         ])
     }

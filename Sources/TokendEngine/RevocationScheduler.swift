@@ -59,6 +59,8 @@ public final class RevocationScheduler: Service, RevocationControl {
     private let recording = AtomicFlag(true)
     /// Bound tokens past their heartbeat deadline (UnboundSweeper.swift).
     private let unbound: UnboundSweeper
+    /// Bulk jobs still marking (BulkMarker.swift).
+    private let bulk: BulkMarker
 
     /// - Parameter onLoop: called at each pass of the loop (the systemd watchdog heartbeat hangs here, so a stuck
     ///   scheduler stops the pings).
@@ -87,6 +89,7 @@ public final class RevocationScheduler: Service, RevocationControl {
             self.lanes = accounts.map { AccountLane(account: $0) }
         }
         self.unbound = UnboundSweeper(store: store, clock: clock, logger: logger)
+        self.bulk = BulkMarker(store: store, logger: logger)
         var initial = State(options: options)
         for account in accounts { initial.health[account.name] = HealthTracker(provider: account.provider) }
         self.state = Mutex(initial)
@@ -249,7 +252,8 @@ public final class RevocationScheduler: Service, RevocationControl {
                     writable.set(false)
                 } else {
                     let moreUnbound = await unbound.sweep()
-                    moreWork = await claimPass(options: options) || moreUnbound
+                    let moreBulk = await bulk.step()
+                    moreWork = await claimPass(options: options) || moreUnbound || moreBulk
                 }
             }
 

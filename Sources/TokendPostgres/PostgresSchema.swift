@@ -13,7 +13,19 @@ enum PostgresSchema {
 
     static let terminalActions = "('revoked','already_revoked','failed','forgotten')"
 
-    static let migrations: [Int: String] = [1: v1, 3: v3Bound]
+    static let migrations: [Int: String] = [1: v1, 3: v3Bound, 4: v4ChunkedBulk]
+
+    /// Chunked, resumable bulk jobs, as SQLite's `v6-chunked-bulk`.
+    static let v4ChunkedBulk = """
+        ALTER TABLE jobs
+            ADD COLUMN actor_pid bigint,
+            ADD COLUMN actor_role text,
+            ADD COLUMN actor_system text,
+            ADD COLUMN filter_json text,
+            ADD COLUMN marking boolean NOT NULL DEFAULT false,
+            ADD COLUMN marked bigint;
+        CREATE INDEX jobs_marking ON jobs (created_at, id) WHERE marking;
+        """
 
     /// Bound tokens (client-held leases), as SQLite's `v5-bound`: the lease columns and a partial index over
     /// the deadlines of active bound tokens only (the sweep and the wake-up walk it from the front; the

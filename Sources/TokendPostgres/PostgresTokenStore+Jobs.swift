@@ -4,8 +4,13 @@ import TokendCore
 import TokendStore
 
 extension PostgresTokenStore {
-    /// Starts a bulk revocation: every live token matching `filter` moves to `revoking` (reason `bulk`), tagged
-    /// with the job, with one `revoke_requested` audit row each, in one transaction.
+    /// Tokens marked per transaction (see SQLiteTokenStore.bulkChunk): each chunk is well inside the store
+    /// call timeout, however large the job.
+    static let bulkChunk = 1_000
+
+    /// Starts a bulk revocation: one transaction stores the job (filter as JSON, so that any instance can
+    /// resume its marking) with `bulk_started`; the first chunk is marked before returning, the rest by
+    /// ``continueBulkJobs(limit:)`` on whichever instance runs it.
     public func startBulkRevocation(filter: TokenFilter, reason: String?, actor: Actor, expectedCount: Int?)
         async throws -> BulkJob
     {
@@ -14,9 +19,10 @@ extension PostgresTokenStore {
         var live = filter
         live.states = filter.states.isEmpty ? [.active, .revoking] : filter.states.filter(\.isLive)
         let filterText = String(describing: filter)
+        let filterJSON = String(decoding: try JSONEncoder().encode(filter), as: UTF8.self)
         let who = Self.actorColumns(actor)
         let liveFilter = live
-        return try await write { connection in
+        try await write { connection in
             var count = SQLBuilder()
             let conditions = liveFilter.states.isEmpty ? ["false"] : Self.conditions(liveFilter, &count)
             let whereClause = "WHERE " + conditions.joined(separator: " AND ")
@@ -27,41 +33,81 @@ extension PostgresTokenStore {
                     id: jobID, state: .active,
                     message: "confirmation mismatch: \(matched) tokens match now, confirm said \(expectedCount)")
             }
+            let marking = liveFilter.states.contains(.active) && matched > 0
             try await connection.query(
                 """
-                INSERT INTO jobs (id, created_at, filter, matched, reason, actor_uid)
-                VALUES (\(jobID), \(now.unixMillis), \(filterText), \(Int64(matched)), \(reason), \(who.uid))
+                INSERT INTO jobs (id, created_at, filter, matched, reason, actor_uid, actor_pid, actor_role,
+                                  actor_system, filter_json, marking, marked)
+                VALUES (\(jobID), \(now.unixMillis), \(filterText), \(Int64(matched)), \(reason), \(who.uid),
+                        \(who.pid), \(who.role), \(who.system), \(filterJSON), \(marking), 0)
                 """, logger: self.logger)
             try await self.insertAudit(
                 connection, action: .bulkStarted, actor: actor, at: now,
                 AuditFields(reason: reason.map { "\($0) (matched \(matched))" } ?? "matched \(matched)", jobID: jobID))
-            // One statement marks the rows and writes their audit events (a data-modifying CTE), ordered by id.
+        }
+        _ = try await continueBulkJobs(limit: Self.bulkChunk)
+        guard let job = try await job(id: jobID) else { throw StoreError.notFound(jobID) }
+        return job
+    }
+
+    /// Marks the next chunk of the oldest job still marking (the job row locked for the transaction, so two
+    /// instances never mark the same job at once; `SKIP LOCKED` lets another instance take the next job).
+    public func continueBulkJobs(limit: Int) async throws -> Int {
+        let now = clock.now()
+        return try await write { connection in
+            var found: (String, Int64, String?, Int64?, Int64?, String?, String?, String?)?
+            for try await row in try await connection.query(
+                """
+                SELECT id, created_at, reason, actor_uid, actor_pid, actor_role, actor_system, filter_json
+                FROM jobs WHERE marking ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
+                """, logger: self.logger
+            ).decode((String, Int64, String?, Int64?, Int64?, String?, String?, String?).self) {
+                found = row
+            }
+            guard let (jobID, createdAt, reason, uid, pid, role, system, json) = found else { return 0 }
+            guard let json, var filter = try? JSONDecoder().decode(TokenFilter.self, from: Data(json.utf8)) else {
+                try await connection.query("UPDATE jobs SET marking = false WHERE id = \(jobID)", logger: self.logger)
+                return 1
+            }
+            filter.states = [.active]
+            let cutoff = Date(unixMillis: createdAt + 1)
+            filter.issuedBefore = filter.issuedBefore.map { min($0, cutoff) } ?? cutoff
             var mark = SQLBuilder()
-            let markConditions = liveFilter.states.isEmpty ? ["false"] : Self.conditions(liveFilter, &mark)
-            let note = mark.bind(reason)
+            let conditions = Self.conditions(filter, &mark)
             let job = mark.bind(jobID)
             let at = mark.bind(now.unixMillis)
+            // One statement per chunk: the candidates locked (SKIP LOCKED: a row another instance is claiming
+            // is left for the next chunk), the compare-and-set, and their audit rows in id order.
             mark.sql = """
-                WITH marked AS (
-                    UPDATE tokens SET state = 'revoking', revocation_reason = 'bulk', job_id = \(job),
-                        revocation_note = \(note), next_attempt_at = \(at)
-                    WHERE \(markConditions.joined(separator: " AND ")) AND state = 'active'
-                    RETURNING id, episode)
-                INSERT INTO audit (at, token_id, episode, action, actor_uid, actor_pid, actor_role, actor_system,
-                                   reason, job_id)
-                SELECT \(at), id, episode, 'revoke_requested', \(mark.bind(who.uid)), \(mark.bind(who.pid)),
-                       \(mark.bind(who.role)), \(mark.bind(who.system)), \(mark.bind(reason ?? RevocationReason.bulk.rawValue)),
-                       \(job)
-                FROM marked ORDER BY id
+                WITH candidates AS (
+                    SELECT id FROM tokens WHERE \(conditions.joined(separator: " AND "))
+                    LIMIT \(mark.bind(Int64(limit))) FOR UPDATE SKIP LOCKED),
+                marked AS (
+                    UPDATE tokens t SET state = 'revoking', revocation_reason = 'bulk', job_id = \(job),
+                        revocation_note = \(mark.bind(reason)), next_attempt_at = \(at)
+                    FROM candidates c WHERE t.id = c.id AND t.state = 'active'
+                    RETURNING t.id, t.episode),
+                audited AS (
+                    INSERT INTO audit (at, token_id, episode, action, actor_uid, actor_pid, actor_role, actor_system,
+                                       reason, job_id)
+                    SELECT \(at), id, episode, 'revoke_requested', \(mark.bind(uid)), \(mark.bind(pid)),
+                           \(mark.bind(role)), \(mark.bind(system)),
+                           \(mark.bind(reason ?? RevocationReason.bulk.rawValue)), \(job)
+                    FROM marked ORDER BY id
+                    RETURNING 1)
+                SELECT (SELECT count(*) FROM candidates), (SELECT count(*) FROM audited)
                 """
-            try await connection.query(mark.query, logger: self.logger)
-            var tag = SQLBuilder()
-            let tagConditions = liveFilter.states.isEmpty ? ["false"] : Self.conditions(liveFilter, &tag)
-            tag.sql = "UPDATE tokens SET job_id = \(tag.bind(jobID)) WHERE \(tagConditions.joined(separator: " AND ")) AND state = 'revoking' AND job_id IS NULL"
-            try await connection.query(tag.query, logger: self.logger)
-            try await self.notifyWork(connection)
-            guard let job = try await self.fetchJob(connection, id: jobID) else { throw StoreError.notFound(jobID) }
-            return job
+            var seen: Int64 = 0
+            var marked: Int64 = 0
+            for try await (s, m) in try await connection.query(mark.query, logger: self.logger).decode((Int64, Int64).self) {
+                seen = s
+                marked = m
+            }
+            try await connection.query(
+                "UPDATE jobs SET marked = marked + \(marked), marking = \(seen >= Int64(limit)) WHERE id = \(jobID)",
+                logger: self.logger)
+            if marked > 0 { try await self.notifyWork(connection) }
+            return max(Int(seen), 1)
         }
     }
 
@@ -71,13 +117,17 @@ extension PostgresTokenStore {
 
     func fetchJob(_ connection: PostgresConnection, id: String) async throws -> BulkJob? {
         var job: BulkJob?
-        for try await (created, matched, reason) in try await connection.query(
-            "SELECT created_at, matched, reason FROM jobs WHERE id = \(id)", logger: logger
-        ).decode((Int64, Int64, String?).self) {
+        var marked: Int?
+        for try await (created, matched, reason, marking, markedCount) in try await connection.query(
+            "SELECT created_at, matched, reason, marking, marked FROM jobs WHERE id = \(id)", logger: logger
+        ).decode((Int64, Int64, String?, Bool, Int64?).self) {
             job = BulkJob(
                 id: id, createdAt: Date(unixMillis: created), matched: Int(matched), revoked: 0, alreadyRevoked: 0,
                 failed: 0, forgotten: 0, pending: 0, reason: reason)
+            job?.marking = marking
+            marked = markedCount.map(Int.init)
         }
+        var live = 0
         guard var job else { return nil }
         for try await (state, n) in try await connection.query(
             "SELECT state, count(*) FROM tokens WHERE job_id = \(id) GROUP BY state", logger: logger
@@ -87,10 +137,11 @@ extension PostgresTokenStore {
             case .alreadyRevoked: job.alreadyRevoked = Int(n)
             case .failed: job.failed = Int(n)
             case .forgotten: job.forgotten = Int(n)
-            case .revoking, .active: job.pending += Int(n)
+            case .revoking, .active: live += Int(n)
             case nil: break
             }
         }
+        job.settle(marked: marked, taggedLive: live)
         return job
     }
 }

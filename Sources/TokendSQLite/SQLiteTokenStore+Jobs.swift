@@ -4,9 +4,13 @@ import TokendCore
 import TokendStore
 
 extension SQLiteTokenStore {
-    /// Starts a bulk revocation: every *live* token matching `filter` moves to `revoking` with reason `bulk`,
-    /// tagged with the job id, in one set-based transaction (audit `bulk_started` plus one `revoke_requested` per
-    /// token). Returns the job; `expectedCount`, when given, must equal the number matched.
+    /// Tokens marked per transaction: small enough that a chunk's statement journal stays in memory and its
+    /// write lock is held for milliseconds, large enough that a million tokens take a few hundred chunks.
+    static let bulkChunk = 1_000
+
+    /// Starts a bulk revocation (see ``TokenStore/startBulkRevocation(filter:reason:actor:expectedCount:)``):
+    /// one transaction stores the job (its filter as JSON, so marking resumes after a restart) with
+    /// `bulk_started`; the first chunk is marked before returning.
     public func startBulkRevocation(
         filter: TokenFilter, reason: String?, actor: Actor, expectedCount: Int?
     ) async throws -> BulkJob {
@@ -16,7 +20,8 @@ extension SQLiteTokenStore {
         liveFilter.states = filter.states.isEmpty ? [.active, .revoking] : filter.states.filter(\.isLive)
         let filterText = String(describing: filter)
         let live = liveFilter
-        return try await write { db in
+        let filterJSON = String(decoding: try JSONEncoder().encode(filter), as: UTF8.self)
+        _ = try await write { db in
             // No live state asked for: nothing can match, and the filter's other arguments have no placeholders.
             let (conditions, arguments) = live.states.isEmpty ? ([], []) : Self.sqlConditions(live)
             let whereClause = live.states.isEmpty ? "WHERE 0" : "WHERE " + conditions.joined(separator: " AND ")
@@ -26,32 +31,80 @@ extension SQLiteTokenStore {
                     id: jobID, state: .active,
                     message: "confirmation mismatch: \(matched) tokens match now, confirm said \(expectedCount)")
             }
-            try db.cachedStatement(sql: "INSERT INTO jobs (id, created_at, filter, matched, reason, actor_uid) VALUES (?, ?, ?, ?, ?, ?)").execute(arguments: [jobID, now.unixMillis, filterText, matched, reason, Self.uid(of: actor)])
+            var jobArguments: StatementArguments = [jobID, now.unixMillis, filterText, matched, reason]
+            _ = jobArguments.append(contentsOf: Self.actorArguments(actor))
+            _ = jobArguments.append(contentsOf: [filterJSON, live.states.contains(.active) && matched > 0 ? 1 : 0])
+            try db.cachedStatement(sql: """
+                INSERT INTO jobs (id, created_at, filter, matched, reason, actor_uid, actor_pid, actor_role,
+                                  actor_system, filter_json, marking, marked)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+                """).execute(arguments: jobArguments)
             try Self.insertAudit(
                 db, action: .bulkStarted, actor: actor, at: now,
                 AuditFields(reason: reason.map { "\($0) (matched \(matched))" } ?? "matched \(matched)", jobID: jobID))
-            var auditArguments: StatementArguments = [now.unixMillis]
-            _ = auditArguments.append(contentsOf: Self.actorArguments(actor))
-            _ = auditArguments.append(contentsOf: [reason ?? RevocationReason.bulk.rawValue, jobID])
-            _ = auditArguments.append(contentsOf: arguments)
-            try db.cachedStatement(sql: """
-                    INSERT INTO audit (at, token_id, episode, action, actor_uid, actor_pid, actor_role, actor_system,
-                                       reason, job_id)
-                    SELECT ?, id, episode, 'revoke_requested', ?, ?, ?, ?, ?, ? FROM tokens
-                    \(whereClause) AND state = 'active'
-                    """).execute(arguments: auditArguments)
-            var updateArguments: StatementArguments = [jobID, reason, now.unixMillis]
-            _ = updateArguments.append(contentsOf: arguments)
-            try db.cachedStatement(sql: """
-                    UPDATE tokens SET state = 'revoking', revocation_reason = 'bulk', job_id = ?,
-                        revocation_note = ?, next_attempt_at = ?
-                    \(whereClause) AND state = 'active'
-                    """).execute(arguments: updateArguments)
-            var tagArguments: StatementArguments = [jobID]
-            _ = tagArguments.append(contentsOf: arguments)
-            try db.cachedStatement(sql: "UPDATE tokens SET job_id = ? \(whereClause) AND state = 'revoking' AND job_id IS NULL").execute(arguments: tagArguments)
-            guard let job = try Self.fetchJob(db, id: jobID) else { throw StoreError.notFound(jobID) }
-            return job
+            return matched
+        }
+        _ = try await continueBulkJobs(limit: Self.bulkChunk)
+        guard let job = try await job(id: jobID) else { throw StoreError.notFound(jobID) }
+        return job
+    }
+
+    /// Marks the next chunk of the oldest job still marking: its matched tokens still `active` and registered
+    /// before the job move to `revoking` (reason `bulk`), each a compare-and-set plus `revoke_requested`.
+    /// Marked rows leave `active`, so each chunk's query finds the next ones without a cursor.
+    public func continueBulkJobs(limit: Int) async throws -> Int {
+        let now = clock.now()
+        return try await write { db in
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+                    SELECT id, created_at, reason, actor_uid, actor_pid, actor_role, actor_system, filter_json
+                    FROM jobs WHERE marking = 1 ORDER BY created_at, id LIMIT 1
+                    """))
+            else { return 0 }
+            let jobID: String = row["id"]
+            let createdAt: Int64 = row["created_at"]
+            let reason: String? = row["reason"]
+            let json: String? = row["filter_json"]
+            guard let json, var filter = try? JSONDecoder().decode(TokenFilter.self, from: Data(json.utf8)) else {
+                // A job from before resumable marking, or a filter this binary cannot read: nothing more to mark.
+                try db.cachedStatement(sql: "UPDATE jobs SET marking = 0 WHERE id = ?").execute(arguments: [jobID])
+                return 1
+            }
+            filter.states = [.active]
+            let cutoff = Date(unixMillis: createdAt + 1)
+            filter.issuedBefore = filter.issuedBefore.map { min($0, cutoff) } ?? cutoff
+            let (conditions, arguments) = Self.sqlConditions(filter)
+            var selectArguments = arguments
+            _ = selectArguments.append(contentsOf: [limit])
+            let ids = try String.fetchAll(
+                db.cachedStatement(sql: "SELECT id FROM tokens WHERE \(conditions.joined(separator: " AND ")) LIMIT ?"),
+                arguments: selectArguments)
+            let actor: [(any DatabaseValueConvertible)?] = [
+                row["actor_uid"] as Int64?, row["actor_pid"] as Int64?, row["actor_role"] as String?,
+                row["actor_system"] as String?,
+            ]
+            let update = try db.cachedStatement(sql: """
+                UPDATE tokens SET state = 'revoking', revocation_reason = 'bulk', job_id = ?, revocation_note = ?,
+                    next_attempt_at = ?
+                WHERE id = ? AND state = 'active'
+                """)
+            let audit = try db.cachedStatement(sql: """
+                INSERT INTO audit (at, token_id, episode, action, actor_uid, actor_pid, actor_role, actor_system,
+                                   reason, job_id)
+                SELECT ?, id, episode, 'revoke_requested', ?, ?, ?, ?, ?, ? FROM tokens WHERE id = ?
+                """)
+            var marked = 0
+            for id in ids {
+                try update.execute(arguments: [jobID, reason, now.unixMillis, id])
+                guard db.changesCount == 1 else { continue }
+                var auditArguments: StatementArguments = [now.unixMillis]
+                _ = auditArguments.append(contentsOf: StatementArguments(actor))
+                _ = auditArguments.append(contentsOf: [reason ?? RevocationReason.bulk.rawValue, jobID, id])
+                try audit.execute(arguments: auditArguments)
+                marked += 1
+            }
+            try db.cachedStatement(sql: "UPDATE jobs SET marked = marked + ?, marking = ? WHERE id = ?")
+                .execute(arguments: [marked, ids.count < limit ? 0 : 1, jobID])
+            return max(ids.count, 1)
         }
     }
 
@@ -67,6 +120,9 @@ extension SQLiteTokenStore {
         var job = BulkJob(
             id: id, createdAt: Date(unixMillis: row["created_at"]), matched: row["matched"], revoked: 0,
             alreadyRevoked: 0, failed: 0, forgotten: 0, pending: 0, reason: row["reason"])
+        job.marking = (row["marking"] as Int?) == 1
+        let marked: Int? = row["marked"]
+        var live = 0
         for count in try Row.fetchAll(db.cachedStatement(sql: "SELECT state, count(*) AS n FROM tokens WHERE job_id = ? GROUP BY state"), arguments: [id])
         {
             let n: Int = count["n"]
@@ -75,10 +131,11 @@ extension SQLiteTokenStore {
             case .alreadyRevoked: job.alreadyRevoked = n
             case .failed: job.failed = n
             case .forgotten: job.forgotten = n
-            case .revoking, .active: job.pending += n
+            case .revoking, .active: live += n
             case nil: break
             }
         }
+        job.settle(marked: marked, taggedLive: live)
         return job
     }
 

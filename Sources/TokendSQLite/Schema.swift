@@ -8,6 +8,7 @@ enum Schema {
         migrator.registerMigration("v2-list-indexes", migrate: v2)
         migrator.registerMigration("v3-count-triggers", migrate: v3)
         migrator.registerMigration("v5-bound", migrate: v5Bound)
+        migrator.registerMigration("v6-chunked-bulk", migrate: v6ChunkedBulk)
         return migrator
     }
 
@@ -232,6 +233,22 @@ enum Schema {
                 ALTER TABLE tokens ADD COLUMN heartbeat_deadline INTEGER;
                 CREATE INDEX tokens_heartbeat_due ON tokens (heartbeat_deadline)
                     WHERE state = 'active' AND heartbeat_deadline IS NOT NULL;
+                """)
+    }
+
+    /// Chunked, resumable bulk jobs: the filter as JSON and the actor (each chunk's audit rows name them), a
+    /// `marking` flag while matched tokens remain to be marked, and how many the job took. `marked` is NULL for
+    /// jobs from before, which were marked in one statement.
+    private static func v6ChunkedBulk(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                ALTER TABLE jobs ADD COLUMN actor_pid INTEGER;
+                ALTER TABLE jobs ADD COLUMN actor_role TEXT;
+                ALTER TABLE jobs ADD COLUMN actor_system TEXT;
+                ALTER TABLE jobs ADD COLUMN filter_json TEXT;
+                ALTER TABLE jobs ADD COLUMN marking INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE jobs ADD COLUMN marked INTEGER;
+                CREATE INDEX jobs_marking ON jobs (created_at, id) WHERE marking = 1;
                 """)
     }
 }

@@ -11,9 +11,15 @@ public struct BulkJob: Sendable, Hashable {
     public var failed: Int
     public var forgotten: Int
     public var pending: Int
+    /// Matched tokens the job did not take because something else already held them when their chunk was
+    /// marked (another job, an on-demand revoke, the expiry scheduler) or that left `active` before it:
+    /// `matched = revoked + already_revoked + failed + forgotten + skipped + pending`.
+    public var skipped: Int = 0
+    /// True while matched tokens are still being marked, chunk by chunk.
+    public var marking: Bool = false
     public var reason: String?
-    /// `running` while any of its tokens is still `revoking`, then `done`.
-    public var state: String { pending > 0 ? "running" : "done" }
+    /// `running` while any of its tokens is still to be marked or `revoking`, then `done`.
+    public var state: String { pending > 0 || marking ? "running" : "done" }
 
     public init(id: String, createdAt: Date, matched: Int, revoked: Int, alreadyRevoked: Int, failed: Int, forgotten: Int, pending: Int, reason: String? = nil) {
         self.id = id
@@ -25,5 +31,24 @@ public struct BulkJob: Sendable, Hashable {
         self.forgotten = forgotten
         self.pending = pending
         self.reason = reason
+    }
+}
+
+extension BulkJob {
+    /// Derives `skipped` and `pending` from the terminal counts and how many tokens the job marked (`nil` for a
+    /// job from before chunked marking: everything it took is then counted by state). While marking, every
+    /// matched token not yet terminal is pending; once marked, the matched tokens it never took are skipped.
+    public mutating func settle(marked: Int?, taggedLive: Int = 0) {
+        let terminal = revoked + alreadyRevoked + failed + forgotten
+        if marking {
+            skipped = 0
+            pending = max(matched - terminal, 0)
+        } else if let marked {
+            skipped = max(matched - marked, 0)
+            pending = max(matched - skipped - terminal, 0)
+        } else {
+            pending = taggedLive
+            skipped = max(matched - terminal - taggedLive, 0)
+        }
     }
 }

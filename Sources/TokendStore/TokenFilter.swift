@@ -3,7 +3,7 @@ import TokendCore
 
 /// The list / bulk filter (control-api.md: `provider, account, owner, state, label=k:v, expires_before,
 /// expires_after`, bulk adds `issued_before`). All conditions are ANDed.
-public struct TokenFilter: Sendable, Hashable {
+public struct TokenFilter: Sendable, Hashable, Codable {
     public var provider: ProviderKind?
     public var account: String?
     public var owner: String?

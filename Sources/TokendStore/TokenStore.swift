@@ -65,8 +65,16 @@ public protocol TokenStore: AnyObject, Sendable {
 
     // MARK: Bulk jobs
 
+    /// Creates a bulk job over the live tokens matching `filter` (registered up to now) and marks its first
+    /// chunk; the rest is marked by ``continueBulkJobs(limit:)``, chunk by chunk, so no statement touches every
+    /// matched row at once and a crash mid-way resumes from the stored job. `expectedCount`, when given, must
+    /// equal the number matched.
     func startBulkRevocation(filter: TokenFilter, reason: String?, actor: Actor, expectedCount: Int?)
         async throws -> BulkJob
+    /// Marks the next chunk (at most `limit` tokens, one transaction: compare-and-set `active` -> `revoking`
+    /// plus one `revoke_requested` audit row each) of the oldest job still marking. Returns how many tokens it
+    /// marked or found gone; 0 when no job is marking.
+    func continueBulkJobs(limit: Int) async throws -> Int
     func job(id: String) async throws -> BulkJob?
 
     // MARK: Scheduling

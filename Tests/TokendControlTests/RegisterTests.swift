@@ -7,7 +7,7 @@ import TokendControl
     static let recordKeys = [
         "id", "provider", "account", "owner", "labels", "state", "fingerprint", "issued_at", "expires_at",
         "last_renewed_at", "registered_by_uid", "attempts", "next_attempt_at", "last_error", "revoked_at",
-        "revocation_reason", "revocation_note",
+        "revocation_reason", "revocation_note", "bound",
     ]
 
     @Test func registerCreatesThenIsIdempotent() async throws {

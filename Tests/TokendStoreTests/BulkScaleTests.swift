@@ -28,10 +28,15 @@ struct BulkScaleTests {
             expectedCount: Self.count)
         #expect(job.matched == Self.count)
         #expect(job.pending == Self.count)
+        #expect(job.state == "running")
         var done = 0
         while true {
+            // As the scheduler does each pass: one more chunk marked (a bounded transaction), then what is due.
+            let marked = try await h.store.continueBulkJobs(limit: 1_000)
             let claims = try await h.store.claimDue(account: "acme", limit: 1_000)
-            if claims.isEmpty { break }
+            let progress = try #require(try await h.store.job(id: job.id))
+            #expect(progress.matched == progress.revoked + progress.pending + progress.skipped + progress.failed)
+            if claims.isEmpty && marked == 0 { break }
             let ok = AttemptResult(outcome: .revoked, httpStatus: 200, duration: .milliseconds(1))
             let states = try await h.store.recordAttempts(claims.map { AttemptRecord(claim: $0, result: ok, decision: .done(.revoked)) })
             #expect(states.allSatisfy { $0 == .revoked })
