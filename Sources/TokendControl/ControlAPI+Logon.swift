@@ -22,8 +22,8 @@ extension ControlAPI {
             throw APIError(.serviceUnavailable, code: "unavailable", "provider logon is not available in this daemon")
         }
         if engine.status().hold {
-            throw APIError(
-                .serviceUnavailable, code: "unavailable", "the daemon is in hold: no provider calls, logons included")
+            // 409 like other refusals of the daemon's current state (a 5xx would say the daemon is broken).
+            throw APIError(.conflict, code: "held", "the daemon is in hold: no provider calls, logons included; resume first")
         }
         let token: String
         switch await performer.logon(account: input.account, email: input.email, password: input.password) {
