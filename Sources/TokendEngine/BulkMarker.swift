@@ -7,9 +7,6 @@ import TokendStore
 /// job of any size proceeds in bounded transactions and resumes by itself after a crash or restart (its
 /// progress is the stored job, not memory). On a shared store any instance's pass may take the next chunk.
 final class BulkMarker: Sendable {
-    /// Tokens marked per pass (one transaction).
-    static let chunk = 1_000
-
     private let store: any TokenStore
     private let logger: Logger
 
@@ -21,7 +18,7 @@ final class BulkMarker: Sendable {
     /// Marks a chunk; true when a job may have more to mark right now.
     func step() async -> Bool {
         do {
-            return try await store.continueBulkJobs(limit: Self.chunk) > 0
+            return try await store.continueBulkJobs(limit: BulkJob.markChunk) > 0
         } catch {
             logger.error("cannot mark the next chunk of a bulk job", metadata: ["error": "\(error)"])
             return false

@@ -4,10 +4,6 @@ import TokendCore
 import TokendStore
 
 extension PostgresTokenStore {
-    /// Tokens marked per transaction (see SQLiteTokenStore.bulkChunk): each chunk is well inside the store
-    /// call timeout, however large the job.
-    static let bulkChunk = 1_000
-
     /// Starts a bulk revocation: one transaction stores the job (filter as JSON, so that any instance can
     /// resume its marking) with `bulk_started`; the first chunk is marked before returning, the rest by
     /// ``continueBulkJobs(limit:)`` on whichever instance runs it.
@@ -45,7 +41,7 @@ extension PostgresTokenStore {
                 connection, action: .bulkStarted, actor: actor, at: now,
                 AuditFields(reason: reason.map { "\($0) (matched \(matched))" } ?? "matched \(matched)", jobID: jobID))
         }
-        _ = try await continueBulkJobs(limit: Self.bulkChunk)
+        _ = try await continueBulkJobs(limit: BulkJob.markChunk)
         guard let job = try await job(id: jobID) else { throw StoreError.notFound(jobID) }
         return job
     }
@@ -54,6 +50,14 @@ extension PostgresTokenStore {
     /// instances never mark the same job at once; `SKIP LOCKED` lets another instance take the next job).
     public func continueBulkJobs(limit: Int) async throws -> Int {
         let now = clock.now()
+        // Every instance asks every pass: a read keeps the write transaction (and its lock) for when a job is
+        // marking.
+        let marking = try await read { connection in
+            try await Self.one(
+                connection.query("SELECT EXISTS (SELECT 1 FROM jobs WHERE marking)", logger: self.logger), Bool.self)
+                ?? false
+        }
+        guard marking else { return 0 }
         return try await write { connection in
             var found: (String, Int64, String?, Int64?, Int64?, String?, String?, String?)?
             for try await row in try await connection.query(

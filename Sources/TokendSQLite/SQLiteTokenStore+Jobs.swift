@@ -4,10 +4,6 @@ import TokendCore
 import TokendStore
 
 extension SQLiteTokenStore {
-    /// Tokens marked per transaction: small enough that a chunk's statement journal stays in memory and its
-    /// write lock is held for milliseconds, large enough that a million tokens take a few hundred chunks.
-    static let bulkChunk = 1_000
-
     /// Starts a bulk revocation (see ``TokenStore/startBulkRevocation(filter:reason:actor:expectedCount:)``):
     /// one transaction stores the job (its filter as JSON, so marking resumes after a restart) with
     /// `bulk_started`; the first chunk is marked before returning.
@@ -44,7 +40,7 @@ extension SQLiteTokenStore {
                 AuditFields(reason: reason.map { "\($0) (matched \(matched))" } ?? "matched \(matched)", jobID: jobID))
             return matched
         }
-        _ = try await continueBulkJobs(limit: Self.bulkChunk)
+        _ = try await continueBulkJobs(limit: BulkJob.markChunk)
         guard let job = try await job(id: jobID) else { throw StoreError.notFound(jobID) }
         return job
     }
@@ -54,6 +50,12 @@ extension SQLiteTokenStore {
     /// Marked rows leave `active`, so each chunk's query finds the next ones without a cursor.
     public func continueBulkJobs(limit: Int) async throws -> Int {
         let now = clock.now()
+        // The scheduler asks every pass: a read through the (nearly always empty) partial index keeps the
+        // writer free when no job is marking.
+        let marking = try await read { db in
+            try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM jobs WHERE marking = 1)")) ?? false
+        }
+        guard marking else { return 0 }
         return try await write { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                     SELECT id, created_at, reason, actor_uid, actor_pid, actor_role, actor_system, filter_json

@@ -35,6 +35,10 @@ public struct BulkJob: Sendable, Hashable {
 }
 
 extension BulkJob {
+    /// Tokens marked per transaction: small enough that a chunk's statement journal stays in memory and its
+    /// write lock is held for milliseconds, large enough that a million tokens take a thousand chunks.
+    public static let markChunk = 1_000
+
     /// Derives `skipped` and `pending` from the terminal counts and how many tokens the job marked (`nil` for a
     /// job from before chunked marking: everything it took is then counted by state). While marking, every
     /// matched token not yet terminal is pending; once marked, the matched tokens it never took are skipped.
