@@ -48,10 +48,17 @@ let package = Package(
         // sqlite3_config before first use (variadic C: not callable from Swift).
         .target(name: "CSQLiteTuning", linkerSettings: [.linkedLibrary("sqlite3")]),
 
+        // The audit hash chain, checkpoint signatures, the offline verifier and the export format. Pure: no I/O.
+        .target(
+            name: "TokendAudit",
+            dependencies: ["TokendCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+
         // The store protocol and its value types (records, filters, claims, jobs), sealing and the master key.
         .target(
             name: "TokendStore",
-            dependencies: ["TokendCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["TokendCore", "TokendAudit", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
 
@@ -121,7 +128,7 @@ let package = Package(
         .target(
             name: "TokendControl",
             dependencies: [
-                "TokendCore", "TokendStore", "TokendEngine",
+                "TokendCore", "TokendAudit", "TokendStore", "TokendEngine",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -162,8 +169,8 @@ let package = Package(
         .executableTarget(
             name: "tokend",
             dependencies: [
-                "TokendCore", "TokendConfig", "TokendStore", "TokendSQLite", "TokendPostgres", "TokendProviders",
-                "TokendEngine", "TokendSystemd", "TokendControl",
+                "TokendCore", "TokendConfig", "TokendAudit", "TokendStore", "TokendSQLite", "TokendPostgres",
+                "TokendProviders", "TokendEngine", "TokendSystemd", "TokendControl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -190,8 +197,8 @@ let package = Package(
         .executableTarget(
             name: "tokend-bench",
             dependencies: [
-                "TokendCore", "TokendConfig", "TokendStore", "TokendSQLite", "TokendPostgres", "TokendProviders",
-                "TokendEngine", "TokendClient", "TokendFakeProviders",
+                "TokendCore", "TokendConfig", "TokendAudit", "TokendStore", "TokendSQLite", "TokendPostgres",
+                "TokendProviders", "TokendEngine", "TokendClient", "TokendFakeProviders",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/tokend-bench",
@@ -207,11 +214,12 @@ let package = Package(
         ),
 
         .testTarget(name: "TokendCoreTests", dependencies: ["TokendCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "TokendAuditTests", dependencies: ["TokendAudit"], swiftSettings: swiftSettings),
         .testTarget(name: "TokendConfigTests", dependencies: ["TokendConfig"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TokendStoreTests",
             dependencies: [
-                "TokendStore", "TokendSQLite", "TokendPostgres",
+                "TokendStore", "TokendAudit", "TokendSQLite", "TokendPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -253,7 +261,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "TokendClient", "TokendFakeProviders", "TokendStore", "TokendSQLite", "TokendPostgres", "TokendEngine",
-                "TokendProviders", "TokendControl",
+                "TokendProviders", "TokendControl", "TokendAudit",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,3 +1,4 @@
+import TokendCore
 import Foundation
 
 /// Reads the members of one JSON object and refuses anything unexpected: unknown keys, wrong types and

@@ -1,3 +1,4 @@
+import TokendCore
 import Foundation
 import HTTPTypes
 import Testing
