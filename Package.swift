@@ -106,7 +106,7 @@ let package = Package(
         .target(
             name: "TokendEngine",
             dependencies: [
-                "TokendCore", "TokendStore", "TokendProviders",
+                "TokendCore", "TokendAudit", "TokendStore", "TokendProviders",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),

@@ -68,5 +68,11 @@ public func describe(_ configuration: Configuration) -> String {
     } else {
         out.comment("retain: not set (audit events are kept forever)")
     }
+    out.duration("checkpoint_interval", configuration.audit.checkpointInterval)
+    switch configuration.auditSigningKey {
+    case .file(let path): out.string("signing_key_file", path)
+    case .credential(let name, _): out.comment("signing key: credential '\(name)'")
+    }
+    out.bool("syslog", configuration.audit.syslog)
     return out.text
 }

@@ -22,6 +22,6 @@ extension ConfigLoader {
         static let limits: Set<String> = [
             "max_body_bytes", "max_live_per_owner", "max_live_per_account", "max_connections",
         ]
-        static let audit: Set<String> = ["retain"]
+        static let audit: Set<String> = ["retain", "checkpoint_interval", "signing_key_file", "syslog"]
     }
 }

@@ -147,6 +147,22 @@ extension ConfigLoader {
 
     static func parseAudit(_ reader: TableReader) throws(ConfigError) -> Configuration.Audit {
         try reader.rejectUnknownKeys(allowed: Keys.audit)
-        return Configuration.Audit(retain: try reader.duration("retain"))
+        var audit = Configuration.Audit(retain: try reader.duration("retain"))
+        if let interval = try reader.duration("checkpoint_interval") {
+            guard interval >= .seconds(1), interval <= .seconds(7 * 86_400) else {
+                throw reader.error("'audit.checkpoint_interval' must be between 1s and 7d", key: "checkpoint_interval")
+            }
+            audit.checkpointInterval = interval
+        }
+        if let file = try reader.nonEmptyString("signing_key_file") {
+            audit.signingKey = .file(reader.context.resolve(file))
+        } else if let directory = reader.context.environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty,
+            FileManager.default.fileExists(atPath: directory + "/audit-signing-key")
+        {
+            // systemd LoadCredential=audit-signing-key:… wins over the default file, as database-password does.
+            audit.signingKey = .credential(name: "audit-signing-key", path: directory + "/audit-signing-key")
+        }
+        audit.syslog = try reader.bool("syslog") ?? false
+        return audit
     }
 }

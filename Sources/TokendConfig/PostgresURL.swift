@@ -108,3 +108,15 @@ enum PostgresURL {
         init(_ message: String) { self.message = message }
     }
 }
+
+extension ConfigLoader {
+    /// A `postgresql://` URL as `daemon.database` reads it (for `tokend verify-audit --database URL`); the
+    /// error message says what is wrong. Nil when `text` is not a PostgreSQL URL at all.
+    public static func postgresLocation(_ text: String) -> Result<PostgresLocation, ConfigError>? {
+        guard PostgresURL.isURL(text) else { return nil }
+        switch PostgresURL.parse(text, defaultUser: "tokend") {
+        case .success(let location): return .success(location)
+        case .failure(let problem): return .failure(ConfigError(file: "--database", line: nil, key: nil, message: problem.message))
+        }
+    }
+}

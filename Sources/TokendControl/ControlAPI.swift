@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import Prometheus
+import TokendAudit
 import TokendCore
 import TokendEngine
 import TokendStore
@@ -36,6 +37,8 @@ public struct ControlAPI: Sendable {
     public let version: String
     /// Who performs `POST /v1/logons` (the provider clients); without one, logons answer 503.
     let logonPerformer: (any LogonPerformer)?
+    /// Signs `POST /v1/audit/checkpoints`; without one that route answers 503.
+    let auditSigner: CheckpointSigner?
 
     /// - Parameters:
     ///   - configuration: the validated configuration (roles, accounts, TTLs, limits, bulk).
@@ -52,8 +55,9 @@ public struct ControlAPI: Sendable {
         configuration: Configuration, store: any TokenStore, engine: any RevocationControl,
         clock: any WallClock = SystemClock(), registry: PrometheusCollectorRegistry, logger: Logger,
         startedAt: Date = Date(), peerResolver: any PeerResolver = SocketPeerResolver(), version: String = "0.1.0",
-        logon: (any LogonPerformer)? = nil
+        logon: (any LogonPerformer)? = nil, auditSigner: CheckpointSigner? = nil
     ) {
+        self.auditSigner = auditSigner
         self.settings = ControlSettings(configuration)
         self.store = store
         self.engine = engine
@@ -88,6 +92,9 @@ public struct ControlAPI: Sendable {
             Endpoint(method: .post, path: "/v1/revocations", handler: startBulk),
             Endpoint(method: .get, path: "/v1/revocations/{job}", handler: showJob),
             Endpoint(method: .get, path: "/v1/audit", handler: audit),
+            Endpoint(method: .get, path: "/v1/audit/checkpoints", handler: listCheckpoints),
+            Endpoint(method: .post, path: "/v1/audit/checkpoints", handler: createCheckpoint),
+            Endpoint(method: .get, path: "/v1/audit/export", handler: exportAudit),
             Endpoint(method: .post, path: "/v1/sweep", handler: sweep),
             Endpoint(method: .post, path: "/v1/hold", handler: hold),
             Endpoint(method: .post, path: "/v1/resume", handler: resume),

@@ -1,4 +1,5 @@
 import Foundation
+import TokendAudit
 import TokendCore
 import TokendEngine
 import TokendStore
@@ -107,6 +108,8 @@ extension AuditEvent {
             "duration_ms": durationMillis.map { .int($0) } ?? .null,
             "attempt": attempt.map { .int($0) } ?? .null,
             "job_id": .optional(jobID),
+            "prev_hash": .optional(prevHash.map(Hex.encode)),
+            "hash": .optional(hash.map(Hex.encode)),
         ])
     }
 }

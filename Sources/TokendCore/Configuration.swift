@@ -166,6 +166,22 @@ public struct Configuration: Sendable {
     public struct Audit: Sendable, Hashable {
         /// Prune audit events older than this; `nil` keeps everything (the default).
         public var retain: Duration?
+        /// How often the chain head is signed (cluster-wide).
+        public var checkpointInterval: Duration = .seconds(3_600)
+        /// The Ed25519 seed that signs checkpoints; nil: `audit-signing.key` beside the master key file.
+        public var signingKey: KeySource?
+        /// Forward each audit event to the journal as structured fields.
+        public var syslog = false
         public init(retain: Duration? = nil) { self.retain = retain }
+    }
+
+    /// The audit signing key's source, defaults applied.
+    public var auditSigningKey: KeySource {
+        if let key = audit.signingKey { return key }
+        if case .file(let path) = daemon.key {
+            let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+            return .file((directory.isEmpty ? "." : directory) + "/audit-signing.key")
+        }
+        return .file("/var/lib/tokend/audit-signing.key")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TokendAudit
 import TokendCore
 import TokendStore
 
@@ -66,13 +67,43 @@ extension RevocationScheduler {
 
     /// Audit retention, off the scheduler's path: every 10 s, small batches (each its own short transaction)
     /// until nothing older than `retain` is left or shutdown begins.
-    func retention(retain: Duration) async {
+    /// Signed checkpoints of the audit chain head: the genesis at start (once per database), then one per
+    /// `interval` cluster-wide (the store skips it when another instance signed recently or nothing was added),
+    /// each also written to the journal.
+    func checkpoints(signer: CheckpointSigner, interval: Duration) async {
+        var first = true
+        while !state.withLock({ $0.shuttingDown }) && !Task.isCancelled {
+            do {
+                if let checkpoint = try await store.appendCheckpoint(
+                    kind: first ? .genesis : .interval, minimumAge: interval, signer: signer)
+                {
+                    logCheckpoint(checkpoint)
+                }
+                first = false
+            } catch {
+                logger.warning("audit checkpoint failed", metadata: ["error": "\(error)"])
+            }
+            await signalOrShutdown(timeout: min(interval, .seconds(60)))
+        }
+    }
+
+    func logCheckpoint(_ checkpoint: Checkpoint) {
+        logger.notice(
+            "audit checkpoint",
+            metadata: [
+                "checkpoint_id": "\(checkpoint.id)", "audit_id": "\(checkpoint.auditID)",
+                "hash": "\(Hex.encode(checkpoint.hash))", "count": "\(checkpoint.count)",
+                "kind": "\(checkpoint.kind.rawValue)", "signature": "\(Hex.encode(checkpoint.signature))",
+            ])
+    }
+
+    func retention(retain: Duration, signer: CheckpointSigner) async {
         let batch = 1_000
         while !state.withLock({ $0.shuttingDown }) && !Task.isCancelled {
             var removed = 0
             for _ in 0..<100 {
                 let cutoff = clock.now().adding(.zero - retain)
-                guard let count = try? await store.pruneAudit(olderThan: cutoff, batch: batch) else { break }
+                guard let count = try? await store.pruneAudit(olderThan: cutoff, batch: batch, signer: signer) else { break }
                 removed += count
                 if count < batch { break }
                 await Task.yield()

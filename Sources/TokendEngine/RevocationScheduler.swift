@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
+import TokendAudit
 import TokendCore
 import TokendStore
 
@@ -17,6 +18,10 @@ public final class RevocationScheduler: Service, RevocationControl {
         public var startHeld: Bool
         /// Audit retention (`[audit] retain`); pruned in small batches from the loop.
         public var auditRetain: Duration?
+        /// Signs audit checkpoints (genesis at start, then every `checkpointInterval`) and retention's prune
+        /// checkpoints; without it neither runs.
+        public var auditSigner: CheckpointSigner?
+        public var checkpointInterval: Duration = .seconds(3_600)
         /// Source of jitter in `0..<1` for retry backoff.
         public var jitter: @Sendable () -> Double
 
@@ -189,8 +194,11 @@ public final class RevocationScheduler: Service, RevocationControl {
                         }
                     }
                 }
-                if let retain = options.auditRetain {
-                    group.addTask { await self.retention(retain: retain) }
+                if let signer = options.auditSigner {
+                    group.addTask { await self.checkpoints(signer: signer, interval: options.checkpointInterval) }
+                    if let retain = options.auditRetain {
+                        group.addTask { await self.retention(retain: retain, signer: signer) }
+                    }
                 }
                 let duties = Task { await self.clusterDuties() }
                 let listener = Task { await self.store.listenForWork { self.signal.signal() } }

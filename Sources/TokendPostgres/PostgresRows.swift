@@ -125,7 +125,7 @@ extension PostgresTokenStore {
 
     static let auditColumns = """
         id, at, token_id, episode, action, actor_uid, actor_pid, actor_role, actor_system, reason, provider_status,
-        provider_detail, duration_ms, attempt, job_id
+        provider_detail, duration_ms, attempt, job_id, prev_hash, hash
         """
 
     static func auditEvent(_ row: PostgresRow) throws -> AuditEvent {
@@ -152,7 +152,9 @@ extension PostgresTokenStore {
             providerDetail: try cells[11].decode(String?.self),
             durationMillis: try cells[12].decode(Int64?.self),
             attempt: try int(13),
-            jobID: try cells[14].decode(String?.self))
+            jobID: try cells[14].decode(String?.self),
+            prevHash: try cells[15].decode(Data?.self).map { Array($0) },
+            hash: try cells[16].decode(Data?.self).map { Array($0) })
     }
 
     static func encodeLabels(_ labels: [String: String]) -> String {

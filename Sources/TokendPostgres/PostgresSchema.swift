@@ -13,7 +13,67 @@ enum PostgresSchema {
 
     static let terminalActions = "('revoked','already_revoked','failed','forgotten')"
 
-    static let migrations: [Int: String] = [1: v1, 3: v3Bound, 4: v4ChunkedBulk]
+    static let migrations: [Int: String] = [1: v1, 3: v3Bound, 4: v4ChunkedBulk, 5: v5AuditChain]
+
+    /// Held by every transaction from its first audit row to its commit: the chain's one total order across
+    /// all instances (docs/audit.md, "Order in a cluster").
+    static let chainLock: Int64 = 0x746f_6b65_6e65
+
+    /// The audit hash chain. A BEFORE INSERT trigger takes the chain lock, reads the last row (READ COMMITTED:
+    /// each statement sees what the lock's previous holder committed), numbers the row after it and hashes it
+    /// with the canonical encoding of docs/audit.md, so every insert path (single rows, registration batches,
+    /// bulk marking) is chained alike. `tokend verify-audit` re-implements the encoding in Swift; the shared
+    /// store tests check that both agree.
+    static let v5AuditChain = """
+        ALTER TABLE audit ADD COLUMN prev_hash bytea;
+        ALTER TABLE audit ADD COLUMN hash bytea;
+        CREATE TABLE audit_checkpoints (
+            id bigint PRIMARY KEY,
+            audit_id bigint NOT NULL,
+            hash bytea NOT NULL,
+            at bigint NOT NULL,
+            count bigint NOT NULL,
+            kind text NOT NULL,
+            pruned_through bigint,
+            pruned_hash bytea,
+            signature bytea NOT NULL
+        );
+        CREATE FUNCTION audit_checkpoints_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION 'audit checkpoints are append-only: % refused', TG_OP;
+        END $$;
+        CREATE TRIGGER audit_checkpoints_no_change BEFORE UPDATE OR DELETE ON audit_checkpoints
+            FOR EACH ROW EXECUTE FUNCTION audit_checkpoints_append_only();
+        CREATE TRIGGER audit_checkpoints_no_truncate BEFORE TRUNCATE ON audit_checkpoints
+            FOR EACH STATEMENT EXECUTE FUNCTION audit_checkpoints_append_only();
+        CREATE FUNCTION audit_enc(v bigint) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+            SELECT CASE WHEN v IS NULL THEN decode('00', 'hex') ELSE decode('01', 'hex') || int8send(v) END
+        $$;
+        CREATE FUNCTION audit_enc(v text) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+            SELECT CASE WHEN v IS NULL THEN decode('00', 'hex')
+                   ELSE decode('02', 'hex') || int4send(octet_length(convert_to(v, 'UTF8'))) || convert_to(v, 'UTF8') END
+        $$;
+        CREATE FUNCTION audit_chain() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            last_id bigint;
+            last_hash bytea;
+        BEGIN
+            IF current_setting('transaction_isolation') <> 'read committed' THEN
+                RAISE EXCEPTION 'audit rows can only be chained under READ COMMITTED';
+            END IF;
+            PERFORM pg_advisory_xact_lock(\(chainLock));
+            SELECT id, hash INTO last_id, last_hash FROM audit ORDER BY id DESC LIMIT 1;
+            NEW.id := coalesce(last_id, 0) + 1;
+            NEW.prev_hash := coalesce(last_hash, decode(repeat('00', 32), 'hex'));
+            NEW.hash := sha256(NEW.prev_hash || audit_enc(NEW.id) || audit_enc(NEW.at) || audit_enc(NEW.token_id)
+                || audit_enc(NEW.episode) || audit_enc(NEW.action) || audit_enc(NEW.actor_uid)
+                || audit_enc(NEW.actor_pid) || audit_enc(NEW.actor_role) || audit_enc(NEW.actor_system)
+                || audit_enc(NEW.reason) || audit_enc(NEW.provider_status) || audit_enc(NEW.provider_detail)
+                || audit_enc(NEW.duration_ms) || audit_enc(NEW.attempt) || audit_enc(NEW.job_id));
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER audit_chain BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION audit_chain();
+        """
 
     /// Chunked, resumable bulk jobs, as SQLite's `v6-chunked-bulk`.
     static let v4ChunkedBulk = """

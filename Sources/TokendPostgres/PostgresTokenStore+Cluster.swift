@@ -125,26 +125,4 @@ extension PostgresTokenStore {
             return max(0, granted)
         }
     }
-
-    public func pruneAudit(olderThan cutoff: Date, batch: Int) async throws -> Int {
-        let now = clock.now()
-        return try await write { connection in
-            try await connection.query("SET LOCAL tokend.prune = 'on'", logger: self.logger)
-            let removed = try await connection.changes(
-                """
-                DELETE FROM audit WHERE id IN (
-                    SELECT a.id FROM audit a WHERE a.at < \(cutoff.unixMillis) AND a.action <> 'audit_pruned'
-                      AND NOT (a.action IN \(unescaped: PostgresSchema.terminalActions)
-                               AND EXISTS (SELECT 1 FROM tokens t WHERE t.id = a.token_id))
-                    ORDER BY a.id LIMIT \(Int64(batch)))
-                """, logger: self.logger)
-            try await connection.query("SET LOCAL tokend.prune = 'off'", logger: self.logger)
-            if removed > 0 {
-                try await self.insertAudit(
-                    connection, action: .auditPruned, actor: .system("retention"), at: now,
-                    AuditFields(reason: "removed \(removed) events older than \(cutoff.unixMillis)"))
-            }
-            return removed
-        }
-    }
 }

@@ -80,28 +80,27 @@ extension SQLiteTokenStore {
             let ids = try String.fetchAll(
                 db.cachedStatement(sql: "SELECT id FROM tokens WHERE \(conditions.joined(separator: " AND ")) LIMIT ?"),
                 arguments: selectArguments)
-            let actor: [(any DatabaseValueConvertible)?] = [
-                row["actor_uid"] as Int64?, row["actor_pid"] as Int64?, row["actor_role"] as String?,
-                row["actor_system"] as String?,
-            ]
+            let actor: Actor =
+                if let system = row["actor_system"] as String? {
+                    .system(system)
+                } else {
+                    .caller(
+                        uid: UInt32(truncatingIfNeeded: row["actor_uid"] as Int64? ?? 0),
+                        pid: Int32(truncatingIfNeeded: row["actor_pid"] as Int64? ?? 0),
+                        role: (row["actor_role"] as String?).flatMap(Role.init(rawValue:)) ?? .operator)
+                }
             let update = try db.cachedStatement(sql: """
                 UPDATE tokens SET state = 'revoking', revocation_reason = 'bulk', job_id = ?, revocation_note = ?,
                     next_attempt_at = ?
                 WHERE id = ? AND state = 'active'
-                """)
-            let audit = try db.cachedStatement(sql: """
-                INSERT INTO audit (at, token_id, episode, action, actor_uid, actor_pid, actor_role, actor_system,
-                                   reason, job_id)
-                SELECT ?, id, episode, 'revoke_requested', ?, ?, ?, ?, ?, ? FROM tokens WHERE id = ?
+                RETURNING episode
                 """)
             var marked = 0
             for id in ids {
-                try update.execute(arguments: [jobID, reason, now.unixMillis, id])
-                guard db.changesCount == 1 else { continue }
-                var auditArguments: StatementArguments = [now.unixMillis]
-                _ = auditArguments.append(contentsOf: StatementArguments(actor))
-                _ = auditArguments.append(contentsOf: [reason ?? RevocationReason.bulk.rawValue, jobID, id])
-                try audit.execute(arguments: auditArguments)
+                guard let episode = try Int.fetchOne(update, arguments: [jobID, reason, now.unixMillis, id]) else { continue }
+                try Self.insertAudit(
+                    db, action: .revokeRequested, actor: actor, at: now,
+                    AuditFields(tokenID: id, episode: episode, reason: reason ?? RevocationReason.bulk.rawValue, jobID: jobID))
                 marked += 1
             }
             try db.cachedStatement(sql: "UPDATE jobs SET marked = marked + ?, marking = ? WHERE id = ?")

@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import Synchronization
+import TokendAudit
 import TokendCore
 import TokendStore
 
@@ -91,6 +93,9 @@ extension SQLiteTokenStore {
         var jobID: String?
     }
 
+    /// Off only in `tokend-bench`, to measure what the chain costs (the same run, with and without).
+    public static let auditChainEnabled = Atomic<Bool>(true)
+
     static func insertAudit(
         _ db: Database, action: AuditAction, actor: Actor, at: Date, _ fields: AuditFields
     ) throws {
@@ -106,21 +111,44 @@ extension SQLiteTokenStore {
         case .system(let name):
             system = name
         }
+        guard auditChainEnabled.load(ordering: .relaxed) else {
+            try db.cachedStatement(sql: """
+                    INSERT INTO audit (at, token_id, episode, action, actor_uid, actor_pid, actor_role, actor_system,
+                                       reason, provider_status, provider_detail, duration_ms, attempt, job_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """).execute(arguments: [
+                    at.unixMillis, fields.tokenID, fields.episode, action.rawValue, uid, pid, role, system,
+                    fields.reason, fields.providerStatus, fields.providerDetail, fields.durationMillis,
+                    fields.attempt, fields.jobID,
+                ])
+            return
+        }
+        // The chain head is the last row, read inside this transaction: the one writer makes the order total.
+        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1"))
+        let prev = (last?[1] as Data?).map { Array($0) } ?? AuditChain.zeroHash
+        let row = AuditChain.seal(
+            ChainRow(
+                id: (last?[0] as Int64? ?? 0) + 1, at: at.unixMillis, tokenID: fields.tokenID,
+                episode: fields.episode.map(Int64.init), action: action.rawValue, actorUID: uid, actorPID: pid,
+                actorRole: role, actorSystem: system, reason: fields.reason,
+                providerStatus: fields.providerStatus.map(Int64.init), providerDetail: fields.providerDetail,
+                durationMillis: fields.durationMillis, attempt: fields.attempt.map(Int64.init), jobID: fields.jobID),
+            after: prev)
         try db.cachedStatement(sql: """
-                INSERT INTO audit (at, token_id, episode, action, actor_uid, actor_pid, actor_role, actor_system,
-                                   reason, provider_status, provider_detail, duration_ms, attempt, job_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO audit (id, at, token_id, episode, action, actor_uid, actor_pid, actor_role, actor_system,
+                                   reason, provider_status, provider_detail, duration_ms, attempt, job_id, prev_hash, hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """).execute(arguments: [
-                at.unixMillis, fields.tokenID, fields.episode, action.rawValue, uid, pid, role, system,
-                fields.reason, fields.providerStatus, fields.providerDetail, fields.durationMillis,
-                fields.attempt, fields.jobID,
+                row.id, row.at, row.tokenID, row.episode, row.action, uid, pid, role, system,
+                row.reason, row.providerStatus, row.providerDetail, row.durationMillis, row.attempt, row.jobID,
+                Data(prev), Data(row.hash!),
             ])
     }
 
     /// The columns ``auditEvent(_:)`` reads, in its order.
     static let auditColumns = """
         id, at, token_id, episode, action, actor_uid, actor_pid, actor_role, actor_system, reason, provider_status,
-        provider_detail, duration_ms, attempt, job_id
+        provider_detail, duration_ms, attempt, job_id, prev_hash, hash
         """
 
     /// Decodes a row selected with ``auditColumns``. A value of the wrong storage class (SQLite does not enforce
@@ -150,7 +178,8 @@ extension SQLiteTokenStore {
             providerDetail: columns.text(11, "provider_detail"),
             durationMillis: columns.integer(12, "duration_ms"),
             attempt: int(columns.integer(13, "attempt")),
-            jobID: columns.text(14, "job_id"))
+            jobID: columns.text(14, "job_id"),
+            prevHash: (row[15] as Data?).map { Array($0) }, hash: (row[16] as Data?).map { Array($0) })
         return (event, columns.problems)
     }
 

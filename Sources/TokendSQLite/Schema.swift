@@ -9,6 +9,7 @@ enum Schema {
         migrator.registerMigration("v3-count-triggers", migrate: v3)
         migrator.registerMigration("v5-bound", migrate: v5Bound)
         migrator.registerMigration("v6-chunked-bulk", migrate: v6ChunkedBulk)
+        migrator.registerMigration("v7-audit-chain", migrate: v7AuditChain)
         return migrator
     }
 
@@ -249,6 +250,32 @@ enum Schema {
                 ALTER TABLE jobs ADD COLUMN marking INTEGER NOT NULL DEFAULT 0;
                 ALTER TABLE jobs ADD COLUMN marked INTEGER;
                 CREATE INDEX jobs_marking ON jobs (created_at, id) WHERE marking = 1;
+                """)
+    }
+
+    /// The audit hash chain (docs/audit.md): each row's `prev_hash` and `hash`, written by `insertAudit` in the
+    /// row's own transaction; rows from before stay NULL and the genesis checkpoint says where the chain starts.
+    /// Checkpoints are append-only like the audit itself.
+    private static func v7AuditChain(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                ALTER TABLE audit ADD COLUMN prev_hash BLOB;
+                ALTER TABLE audit ADD COLUMN hash BLOB;
+                CREATE TABLE audit_checkpoints (
+                    id INTEGER PRIMARY KEY,
+                    audit_id INTEGER NOT NULL,
+                    hash BLOB NOT NULL,
+                    at INTEGER NOT NULL,
+                    count INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    pruned_through INTEGER,
+                    pruned_hash BLOB,
+                    signature BLOB NOT NULL
+                );
+                CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+                BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only: UPDATE refused'); END;
+                CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+                BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only: DELETE refused'); END;
                 """)
     }
 }

@@ -68,8 +68,13 @@ public struct AuditEvent: Sendable, Hashable {
     public var durationMillis: Int64?
     public var attempt: Int?
     public var jobID: String?
+    /// SHA-256 of the row before it (docs/audit.md); nil for rows from before the chain.
+    public var prevHash: [UInt8]?
+    public var hash: [UInt8]?
 
-    public init(id: Int64, at: Date, tokenID: String? = nil, episode: Int? = nil, action: AuditAction, actor: Actor, reason: String? = nil, providerStatus: Int? = nil, providerDetail: String? = nil, durationMillis: Int64? = nil, attempt: Int? = nil, jobID: String? = nil) {
+    public init(id: Int64, at: Date, tokenID: String? = nil, episode: Int? = nil, action: AuditAction, actor: Actor, reason: String? = nil, providerStatus: Int? = nil, providerDetail: String? = nil, durationMillis: Int64? = nil, attempt: Int? = nil, jobID: String? = nil, prevHash: [UInt8]? = nil, hash: [UInt8]? = nil) {
+        self.prevHash = prevHash
+        self.hash = hash
         self.id = id
         self.at = at
         self.tokenID = tokenID

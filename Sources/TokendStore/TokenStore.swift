@@ -1,4 +1,5 @@
 import Foundation
+import TokendAudit
 import TokendCore
 
 /// The token registry and its audit log, at the granularity the engine and the control API need.
@@ -8,7 +9,7 @@ import TokendCore
 /// every state change is a compare-and-set plus its audit row in one transaction; a token has at most one
 /// terminal audit event per custody episode; raw tokens exist only sealed; a claim is a lease that an outcome
 /// must still hold (``Claim/leaseSeq``) to change anything.
-public protocol TokenStore: AnyObject, Sendable {
+public protocol TokenStore: AnyObject, AuditChainSource {
     /// `"sqlite"` or `"postgres"`, as `/v1/status` reports it.
     var kind: String { get }
     /// Where the data lives, safe for logs and status: never a password.
@@ -116,7 +117,19 @@ public protocol TokenStore: AnyObject, Sendable {
 
     // MARK: Retention and health
 
-    func pruneAudit(olderThan cutoff: Date, batch: Int) async throws -> Int
+    /// Removes a prefix of the audit (rows older than `cutoff`, at most `batch`, never past the latest
+    /// checkpoint) and signs a prune checkpoint naming the range and its last hash, in one transaction, so the
+    /// remaining chain still verifies. Returns how many rows went.
+    func pruneAudit(olderThan cutoff: Date, batch: Int, signer: CheckpointSigner) async throws -> Int
+
+    // MARK: Audit chain
+
+    /// The first audit id written at or after `date` (export `since`), nil when there is none.
+    func firstAuditID(atOrAfter date: Date) async throws -> Int64?
+    /// Signs and stores a checkpoint of the chain head, under the chain's lock. A genesis checkpoint is written
+    /// first when none exists. `.interval` is skipped (nil) when the latest checkpoint is younger than
+    /// `minimumAge` or no row was added since; `.manual` is skipped only when no chained row exists.
+    func appendCheckpoint(kind: Checkpoint.Kind, minimumAge: Duration, signer: CheckpointSigner) async throws -> Checkpoint?
     /// True from a write failing as unavailable until ``probeWritable()`` succeeds: no provider call starts
     /// meanwhile, since its outcome might not be recordable.
     var writesFailing: Bool { get }
@@ -173,7 +186,7 @@ extension TokenStore {
     public func setHold(_ hold: HoldState, actor: Actor) async throws {
         try await setHold(hold, actor: actor, persist: true)
     }
-    public func pruneAudit(olderThan cutoff: Date) async throws -> Int {
-        try await pruneAudit(olderThan: cutoff, batch: 1_000)
+    public func pruneAudit(olderThan cutoff: Date, signer: CheckpointSigner) async throws -> Int {
+        try await pruneAudit(olderThan: cutoff, batch: 1_000, signer: signer)
     }
 }

@@ -7,6 +7,7 @@ import Prometheus
 import ServiceLifecycle
 import TokendConfig
 import TokendControl
+import TokendAudit
 import TokendCore
 import TokendEngine
 import TokendProviders
@@ -46,6 +47,12 @@ struct Serve: AsyncParsableCommand {
         } catch {
             ConfigFile.failKey(options.config, configuration, error)
         }
+        let signer: CheckpointSigner
+        do {
+            signer = try AuditPublicKey.signer(configuration, create: true)
+        } catch {
+            ConfigFile.fail("\(options.config): audit.signing_key_file: \(error)")
+        }
         // One process per SQLite file; a PostgreSQL database is shared by design.
         var lock: DaemonLock?
         if case .sqlite(let path) = configuration.daemon.store {
@@ -71,12 +78,18 @@ struct Serve: AsyncParsableCommand {
         let providers = ProviderClients(accounts: configuration.accounts, logger: Logger(label: "tokend.providers"))
         let scheduler = RevocationScheduler(
             store: store, performer: providers, accounts: configuration.accounts,
-            options: .init(schedule: configuration.schedule, startHeld: hold, auditRetain: configuration.audit.retain),
+            options: {
+                var engine = RevocationScheduler.Options(
+                    schedule: configuration.schedule, startHeld: hold, auditRetain: configuration.audit.retain)
+                engine.auditSigner = signer
+                engine.checkpointInterval = configuration.audit.checkpointInterval
+                return engine
+            }(),
             logger: Logger(label: "tokend.engine"), onLoop: { heartbeat.beat() })
         let api = ControlAPI(
             configuration: configuration, store: store, engine: scheduler, registry: registry,
             logger: Logger(label: "tokend.control"), startedAt: startedAt, version: TokendVersion.current,
-            logon: providers)
+            logon: providers, auditSigner: signer)
 
         let listener: ControlListener
         do {

@@ -24,7 +24,7 @@ struct Tokend: AsyncParsableCommand {
         commandName: "tokend",
         abstract: "Keeps FogBugz and Box session tokens in custody and logs them off when they expire.",
         version: TokendVersion.current,
-        subcommands: [Serve.self, CheckConfig.self, CheckDB.self, ProbeProvider.self],
+        subcommands: [Serve.self, CheckConfig.self, CheckDB.self, ProbeProvider.self, VerifyAudit.self, AuditPublicKey.self],
         defaultSubcommand: Serve.self
     )
 }

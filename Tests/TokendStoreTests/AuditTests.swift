@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+import TokendAudit
 import TokendCore
 
 @testable import TokendSQLite
@@ -35,35 +36,79 @@ import TokendCore
         #expect(try queue.readSync { db in try String.fetchOne(db, sql: "SELECT DISTINCT reason FROM audit WHERE reason = 'tampered'") } == nil)
     }
 
-    @Test func pruneAuditKeepsTerminalEventsAndIsAudited() async throws {
-        let h = try StoreHarness()
+    @Test(arguments: StoreBackend.all) func pruneRemovesACheckpointedPrefixAndTheChainStillVerifies(
+        backend: StoreBackend
+    ) async throws {
+        let h = try await StoreHarness.make(backend)
         defer { h.cleanup() }
+        let signer = CheckpointSigner()
         let kept = try await h.register("prune-kept")
         _ = try await h.store.forget(id: kept.id, note: nil, actor: StoreHarness.client)
         let live = try await h.register("prune-live")
         _ = try await h.store.renew(
             id: live.id, expiresAt: h.clock.now().adding(.seconds(9_000)), actor: StoreHarness.client)
+        // Nothing is pruned past the newest checkpoint: without one, nothing at all.
         h.clock.advance(by: .seconds(10 * 86_400))
+        #expect(try await h.store.pruneAudit(olderThan: h.clock.now(), signer: signer) == 0)
+        _ = try await h.store.appendCheckpoint(kind: .manual, minimumAge: .zero, signer: signer)
         let recent = try await h.register("prune-recent")
 
-        let removed = try await h.store.pruneAudit(olderThan: h.clock.now().addingTimeInterval(-86_400))
-        #expect(removed == 3)  // kept: registered; live: registered + renewed
-        #expect(try await h.auditActions(kept.id) == ["forgotten"])
-        #expect(try await h.auditActions(live.id).isEmpty)
+        let removed = try await h.store.pruneAudit(olderThan: h.clock.now().addingTimeInterval(-86_400), signer: signer)
+        #expect(removed == 4)  // kept: registered, forgotten; live: registered, renewed
+        #expect(try await h.auditActions(kept.id).isEmpty)
         #expect(try await h.auditActions(recent.id) == ["registered"])
         let pruned = try await h.store.audit(AuditQuery(action: .auditPruned))
         #expect(pruned.events.count == 1)
         #expect(pruned.events.first?.actor == .system("retention"))
-        #expect(pruned.events.first?.reason?.hasPrefix("removed 3 events") == true)
+        #expect(pruned.events.first?.reason?.hasPrefix("removed 4 events") == true)
+        let checkpoints = try await h.store.auditCheckpoints()
+        #expect(checkpoints.map(\.kind) == [.genesis, .manual, .prune])
+        #expect(checkpoints.last?.prunedThrough == 4)
 
-        // The permit is gone again: raw deletes are still refused, and pruning never removes its own record.
-        #expect(throws: DatabaseError.self) {
-            try h.rawQueue().writeSync { db in try db.execute(sql: "DELETE FROM audit") }
+        // The chain that remains links to the prune checkpoint and verifies.
+        let report = try await Self.verify(h.store, signer)
+        #expect(report.intact, "\(report.problems)")
+        #expect(report.rowsChecked == 2)
+    }
+
+    /// Every insert path of both stores chains alike (PostgreSQL hashes in a trigger, SQLite in Swift): the Swift
+    /// verifier accepts what each wrote, and a checkpoint covers it.
+    @Test(arguments: StoreBackend.all) func everyWriteIsChainedAndVerifies(backend: StoreBackend) async throws {
+        let h = try await StoreHarness.make(backend)
+        defer { h.cleanup() }
+        let signer = CheckpointSigner()
+        #expect(try await h.store.appendCheckpoint(kind: .genesis, minimumAge: .zero, signer: signer)?.kind == .genesis)
+        let batch = (0..<5).map { h.newToken("batch-\($0)", labels: ["k": "é \"q\""]) }
+        _ = try await h.store.registerBatch(batch, actor: StoreHarness.client)
+        let single = try await h.register("chain-single")
+        _ = try await h.store.requestRevoke(id: single.id, reason: .requested, note: "bye\nnow", actor: StoreHarness.client)
+        let job = try await h.store.startBulkRevocation(
+            filter: TokenFilter(account: "acme"), reason: "sweep 🚀", actor: StoreHarness.operatorActor)
+        while try await h.store.continueBulkJobs(limit: 2) > 0 {}
+        #expect(try await h.store.job(id: job.id) != nil)
+        let checkpoint = try #require(try await h.store.appendCheckpoint(kind: .manual, minimumAge: .zero, signer: signer))
+        // An interval checkpoint right after is skipped: nothing new, and the last one is young.
+        #expect(try await h.store.appendCheckpoint(kind: .interval, minimumAge: .seconds(3_600), signer: signer) == nil)
+
+        let report = try await Self.verify(h.store, signer)
+        #expect(report.intact, "\(report.problems)")
+        #expect(report.warnings.isEmpty)
+        #expect(report.lastMatchedCheckpoint == checkpoint.id)
+        #expect(report.rowsChecked == Int(checkpoint.count))
+        let events = try await h.store.audit(AuditQuery(limit: 1_000)).events
+        #expect(events.allSatisfy { $0.hash?.count == 32 && $0.prevHash?.count == 32 })
+    }
+
+    static func verify(_ store: any TokenStore, _ signer: CheckpointSigner) async throws -> AuditReport {
+        var verifier = ChainVerifier(checkpoints: try await store.auditCheckpoints(), publicKey: signer.publicKey)
+        var after: Int64 = 0
+        while true {
+            let rows = try await store.auditChain(after: after, limit: 3)
+            guard let last = rows.last else { break }
+            rows.forEach { verifier.consume($0) }
+            after = last.id
         }
-        h.clock.advance(by: .seconds(30 * 86_400))
-        #expect(try await h.store.pruneAudit(olderThan: h.clock.now()) == 1)  // recent's registered
-        #expect(try await h.store.audit(AuditQuery(action: .auditPruned)).events.count == 2)
-        #expect(try await h.auditActions(kept.id) == ["forgotten"])
+        return verifier.finish(strict: false)
     }
 
     @Test func secondTerminalEventInOneEpisodeIsRefused() async throws {
