@@ -247,7 +247,7 @@ let package = Package(
         .testTarget(
             name: "TokendControlTests",
             dependencies: [
-                "TokendControl", "TokendClient", "TokendCore", "TokendStore", "TokendSQLite", "TokendEngine",
+                "TokendControl", "TokendClient", "TokendCore", "TokendAudit", "TokendStore", "TokendSQLite", "TokendEngine",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),

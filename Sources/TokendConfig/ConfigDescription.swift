@@ -69,9 +69,13 @@ public func describe(_ configuration: Configuration) -> String {
         out.comment("retain: not set (audit events are kept forever)")
     }
     out.duration("checkpoint_interval", configuration.audit.checkpointInterval)
-    switch configuration.auditSigningKey {
-    case .file(let path): out.string("signing_key_file", path)
-    case .credential(let name, _): out.comment("signing key: credential '\(name)'")
+    switch configuration.audit.signingKey {
+    case .file(let path)?: out.string("signing_key_file", path)
+    case .credential(let name, _)?: out.comment("signing key: credential '\(name)'")
+    case nil:
+        if case .file(let path) = configuration.auditSigningKey {
+            out.comment("signing_key_file: not set (\(path), beside the master key)")
+        }
     }
     out.bool("syslog", configuration.audit.syslog)
     return out.text

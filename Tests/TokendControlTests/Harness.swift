@@ -7,6 +7,7 @@ import Logging
 import Prometheus
 import Synchronization
 import TokendControl
+import TokendAudit
 import TokendCore
 import TokendEngine
 import TokendSQLite
@@ -150,7 +151,8 @@ struct Harness {
             allow: allow, confirmAbove: confirmAbove, maxBody: maxBody, maxPerOwner: maxPerOwner, directory: directory)
         api = ControlAPI(
             configuration: configuration, store: store, engine: engine, registry: PrometheusCollectorRegistry(),
-            logger: Logger(label: "test"), peerResolver: peerResolver ?? HeaderPeerResolver())
+            logger: Logger(label: "test"), peerResolver: peerResolver ?? HeaderPeerResolver(),
+            auditSigner: CheckpointSigner())
     }
 
     /// Runs `body` against the in-process router.

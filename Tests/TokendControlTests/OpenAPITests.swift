@@ -34,7 +34,7 @@ import TokendControl
         let harness = try Harness()
         let served = Set(harness.api.endpoints.map { "\($0.method.rawValue) \($0.path)" })
         let documented = try Self.documentedRoutes()
-        #expect(served.count == 21)
+        #expect(served.count == 24)
         #expect(served.subtracting(documented).isEmpty, "undocumented: \(served.subtracting(documented).sorted())")
         #expect(documented.subtracting(served).isEmpty, "not served: \(documented.subtracting(served).sorted())")
     }
