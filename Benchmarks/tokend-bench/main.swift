@@ -59,6 +59,11 @@ func apiFigures(_ daemon: DaemonBenchmark.Daemon, socket: String, seconds: Doubl
 func benchmark() async throws {
     print("tokend benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(quick ? "quick" : "full") run, \(Date())")
 
+    if CommandLine.arguments.contains("audit") {
+        try await AuditBenchmark.run(
+            rounds: 4, perRound: Int(25_000 * scale), verifyRows: quick ? 20_000 : 1_000_000)
+        return
+    }
     if CommandLine.arguments.contains("api") {
         // Just the control API against an empty store (for profiling).
         let sandbox = try DaemonBenchmark.Sandbox("api")

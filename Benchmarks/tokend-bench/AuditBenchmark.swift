@@ -1,0 +1,71 @@
+import Foundation
+import TokendAudit
+import TokendCore
+import TokendSQLite
+import TokendStore
+
+/// Issue 16's cost figures: registrations/s and revocations/s (store part: claim + record outcome) with the
+/// audit chain and without, interleaved in one run; then `verify-audit`'s walk over a large chain in rows/s.
+enum AuditBenchmark {
+    static func run(rounds: Int, perRound: Int, verifyRows: Int) async throws {
+        var totals: [Bool: (register: Double, revoke: Double, count: Int)] = [true: (0, 0, 0), false: (0, 0, 0)]
+        for round in 0..<rounds {
+            // Alternate which goes first, so drift on a shared box hits both alike.
+            for chained in round % 2 == 0 ? [true, false] : [false, true] {
+                SQLiteTokenStore.auditChainEnabled.store(chained, ordering: .relaxed)
+                let directory = try Scratch.make("audit-\(chained)")
+                defer { Scratch.remove(directory) }
+                let store = try EngineBenchmark.makeStore(directory)
+                var started = ContinuousClock.now
+                try await EngineBenchmark.populate(store, fake: nil, count: perRound, prefix: "a\(round)", owner: { "owner-\($0 % 100)" }) { _ in
+                    Date().addingTimeInterval(-1)
+                }
+                let register = (ContinuousClock.now - started).seconds
+                started = ContinuousClock.now
+                let result = AttemptResult(outcome: .revoked, httpStatus: 200, duration: .milliseconds(1))
+                var revoked = 0
+                while true {
+                    let claims = try await store.claimDue(account: "fb", limit: 500)
+                    if claims.isEmpty { break }
+                    _ = try await store.recordAttempts(claims.map { AttemptRecord(claim: $0, result: result, decision: .done(.revoked)) })
+                    revoked += claims.count
+                }
+                let revoke = (ContinuousClock.now - started).seconds
+                let previous = totals[chained]!
+                totals[chained] = (previous.register + register, previous.revoke + revoke, previous.count + revoked)
+                await store.close()
+            }
+        }
+        SQLiteTokenStore.auditChainEnabled.store(true, ordering: .relaxed)
+        let tokens = Double(rounds * perRound)
+        let on = totals[true]!
+        let off = totals[false]!
+        line("registrations, batch, chain on / off", "\(f(tokens / on.register, 0))/s vs \(f(tokens / off.register, 0))/s  (chain costs \(f((on.register / off.register - 1) * 100, 1)) %)")
+        line("revocations (claim + outcome), chain on / off", "\(f(Double(on.count) / on.revoke, 0))/s vs \(f(Double(off.count) / off.revoke, 0))/s  (chain costs \(f((on.revoke / off.revoke - 1) * 100, 1)) %)")
+
+        // A chain of `verifyRows` rows (one registration each), a checkpoint, then the verifier's walk.
+        let directory = try Scratch.make("audit-verify")
+        defer { Scratch.remove(directory) }
+        let store = try EngineBenchmark.makeStore(directory)
+        try await EngineBenchmark.populate(store, fake: nil, count: verifyRows, prefix: "v", owner: { "owner-\($0 % 100)" }) { _ in
+            Date().addingTimeInterval(86_400)
+        }
+        let signer = CheckpointSigner()
+        _ = try await store.appendCheckpoint(kind: .manual, minimumAge: .zero, signer: signer)
+        try store.checkpoint()
+        await store.close()
+        let reader = try SQLiteAuditReader(path: directory.appendingPathComponent("bench.sqlite3").path)
+        let started = ContinuousClock.now
+        var verifier = ChainVerifier(checkpoints: try await reader.auditCheckpoints(), publicKey: signer.publicKey)
+        var after: Int64 = 0
+        while true {
+            let rows = try await reader.auditChain(after: after, limit: 20_000)
+            guard let last = rows.last else { break }
+            for row in rows { verifier.consume(row) }
+            after = last.id
+        }
+        let report = verifier.finish(strict: true)
+        let seconds = (ContinuousClock.now - started).seconds
+        line("verify-audit walk, \(report.rowsChecked) rows", "\(f(Double(report.rowsChecked) / seconds, 0)) rows/s, \(report.intact ? "intact" : "NOT intact: \(report.problems.first?.description ?? "")")")
+    }
+}
