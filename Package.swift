@@ -235,7 +235,7 @@ let package = Package(
         .testTarget(
             name: "TokendEngineTests",
             dependencies: [
-                "TokendEngine", "TokendFakeProviders", "TokendSQLite",
+                "TokendEngine", "TokendAudit", "TokendFakeProviders", "TokendSQLite",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

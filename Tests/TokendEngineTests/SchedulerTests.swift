@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TokendAudit
 import TokendCore
 import TokendSQLite
 import TokendStore
@@ -196,7 +197,7 @@ struct SchedulerTests {
 
 @Suite("Audit retention through the scheduler")
 struct RetentionTests {
-    @Test func oldEventsArePrunedButTerminalEventsOfKeptTokensStay() async throws {
+    @Test func oldEventsArePrunedUpToTheCheckpointAndTheChainStillLinks() async throws {
         let clock = ManualClock(Date())
         let harness = try EngineHarness(clock: clock)
         defer { harness.cleanup() }
@@ -209,22 +210,31 @@ struct RetentionTests {
         let active = try await harness.register("old-active", expiresIn: .seconds(86_400 * 1_000))
         clock.advance(by: .seconds(500 * 86_400))
         let fresh = try await harness.register("fresh", expiresIn: .seconds(86_400 * 1_000))
+        // What the hourly checkpoint would have signed by now: retention never prunes past a checkpoint.
+        let signer = CheckpointSigner()
+        _ = try await harness.store.appendCheckpoint(kind: .manual, minimumAge: .zero, signer: signer)
 
+        var options = RevocationScheduler.Options(schedule: EngineHarness.schedule(), auditRetain: .seconds(400 * 86_400))
+        options.auditSigner = signer
         let scheduler = RevocationScheduler(
-            store: harness.store, performer: harness.performer, accounts: harness.accounts,
-            options: .init(schedule: EngineHarness.schedule(), auditRetain: .seconds(400 * 86_400)), clock: clock)
+            store: harness.store, performer: harness.performer, accounts: harness.accounts, options: options, clock: clock)
         try await withRunning(scheduler) {
             _ = try await harness.eventually {
                 try await !harness.store.audit(AuditQuery(action: .auditPruned)).events.isEmpty
             }
         }
-        let oldRevoked = try await harness.store.audit(AuditQuery(tokenID: revoked.id)).events.map(\.action)
-        #expect(oldRevoked == [.revoked], "only the terminal event of a token still in the table survives")
+        // A prefix goes, terminal events included (the token row keeps its state); the signed prune checkpoint
+        // records the range so the rest still verifies.
+        #expect(try await harness.store.audit(AuditQuery(tokenID: revoked.id)).events.isEmpty)
+        #expect(try await harness.store.token(id: revoked.id)?.state == .revoked)
         #expect(try await harness.store.audit(AuditQuery(tokenID: active.id)).events.isEmpty)
         #expect(try await harness.store.audit(AuditQuery(tokenID: fresh.id)).events.map(\.action) == [.registered])
         let pruned = try await harness.store.audit(AuditQuery(action: .auditPruned)).events
         #expect(pruned.count == 1)
-        #expect(pruned.first?.reason?.contains("removed 4 ") == true)
+        #expect(pruned.first?.reason?.contains("removed 5 ") == true)
+        let checkpoints = try await harness.store.auditCheckpoints()
+        #expect(checkpoints.last?.kind == .prune)
+        #expect(checkpoints.last?.prunedThrough == 5)
     }
 }
 
