@@ -123,26 +123,47 @@ extension SQLiteTokenStore {
                 ])
             return
         }
-        // The chain head is the last row, read inside this transaction: the one writer makes the order total.
+        let cache = ChainHeadCache.current
+        var head = cache?.head()
+        while true {
+            // The head is the last row, read inside this transaction (the one writer makes the order total)
+            // unless this store's cache knows it.
+            let known = try head ?? fetchChainHead(db)
+            let row = AuditChain.seal(
+                ChainRow(
+                    id: known.id + 1, at: at.unixMillis, tokenID: fields.tokenID,
+                    episode: fields.episode.map(Int64.init), action: action.rawValue, actorUID: uid, actorPID: pid,
+                    actorRole: role, actorSystem: system, reason: fields.reason,
+                    providerStatus: fields.providerStatus.map(Int64.init), providerDetail: fields.providerDetail,
+                    durationMillis: fields.durationMillis, attempt: fields.attempt.map(Int64.init), jobID: fields.jobID),
+                after: known.hash)
+            let hash = row.hash ?? []
+            do {
+                try db.cachedStatement(sql: """
+                        INSERT INTO audit (id, at, token_id, episode, action, actor_uid, actor_pid, actor_role, actor_system,
+                                           reason, provider_status, provider_detail, duration_ms, attempt, job_id, prev_hash, hash)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """).execute(arguments: [
+                        row.id, row.at, row.tokenID, row.episode, row.action, uid, pid, role, system,
+                        row.reason, row.providerStatus, row.providerDetail, row.durationMillis, row.attempt, row.jobID,
+                        Data(known.hash), Data(hash),
+                    ])
+            } catch let error as DatabaseError where head != nil && error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+                // Someone else appended since the cached head: read the real one and chain onto it.
+                cache?.invalidate()
+                head = nil
+                continue
+            }
+            cache?.advance(to: .init(id: row.id, hash: hash), in: db)
+            return
+        }
+    }
+
+    /// The last audit row's id and hash (zero and the zero hash for an empty log).
+    static func fetchChainHead(_ db: Database) throws -> ChainHeadCache.Head {
         let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1"))
-        let prev = (last?[1] as Data?).map { Array($0) } ?? AuditChain.zeroHash
-        let row = AuditChain.seal(
-            ChainRow(
-                id: (last?[0] as Int64? ?? 0) + 1, at: at.unixMillis, tokenID: fields.tokenID,
-                episode: fields.episode.map(Int64.init), action: action.rawValue, actorUID: uid, actorPID: pid,
-                actorRole: role, actorSystem: system, reason: fields.reason,
-                providerStatus: fields.providerStatus.map(Int64.init), providerDetail: fields.providerDetail,
-                durationMillis: fields.durationMillis, attempt: fields.attempt.map(Int64.init), jobID: fields.jobID),
-            after: prev)
-        try db.cachedStatement(sql: """
-                INSERT INTO audit (id, at, token_id, episode, action, actor_uid, actor_pid, actor_role, actor_system,
-                                   reason, provider_status, provider_detail, duration_ms, attempt, job_id, prev_hash, hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [
-                row.id, row.at, row.tokenID, row.episode, row.action, uid, pid, role, system,
-                row.reason, row.providerStatus, row.providerDetail, row.durationMillis, row.attempt, row.jobID,
-                Data(prev), Data(row.hash!),
-            ])
+        return .init(
+            id: last?[0] as Int64? ?? 0, hash: (last?[1] as Data?).map { Array($0) } ?? AuditChain.zeroHash)
     }
 
     /// The columns ``auditEvent(_:)`` reads, in its order.

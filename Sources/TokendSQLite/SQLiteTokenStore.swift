@@ -32,6 +32,8 @@ public final class SQLiteTokenStore: TokenStore {
     /// This process's last heartbeat (time, in-flight calls), for ``instances()``.
     let instance = Mutex<(at: Date?, inFlight: Int)>((nil, 0))
     let startedAt: Date
+    /// The audit chain's head as last committed through this store (see ``ChainHeadCache``).
+    let chainHead = ChainHeadCache()
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     public init(path: String, sealer: Sealer, clock: any WallClock = SystemClock(), logger: Logger? = nil) throws {
@@ -147,7 +149,8 @@ public final class SQLiteTokenStore: TokenStore {
     /// Runs `body` in one write transaction, mapping database errors to ``StoreError``.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
-            return try await pool.write(body)
+            let cache = chainHead
+            return try await pool.write { db in try ChainHeadCache.$current.withValue(cache) { try body(db) } }
         } catch {
             let mapped = StoreError.map(error)
             if case StoreError.unavailable = mapped { writeFault.store(true, ordering: .releasing) }
