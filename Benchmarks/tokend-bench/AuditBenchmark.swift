@@ -7,7 +7,13 @@ import TokendStore
 /// Issue 16's cost figures: registrations/s and revocations/s (store part: claim + record outcome) with the
 /// audit chain and without, interleaved in one run; then `verify-audit`'s walk over a large chain in rows/s.
 enum AuditBenchmark {
-    static func run(rounds: Int, perRound: Int, verifyRows: Int) async throws {
+    static func run(rounds: Int, perRound: Int, verifyRows: Int, verifyOnly: Bool = false) async throws {
+        if !verifyOnly { try await chainCost(rounds: rounds, perRound: perRound) }
+        try await verify(rows: verifyRows)
+    }
+
+    /// Registrations and store-side revocations with the chain on and off, interleaved.
+    static func chainCost(rounds: Int, perRound: Int) async throws {
         var totals: [Bool: (register: Double, revoke: Double, count: Int)] = [true: (0, 0, 0), false: (0, 0, 0)]
         for round in 0..<rounds {
             // Alternate which goes first, so drift on a shared box hits both alike.
@@ -42,7 +48,10 @@ enum AuditBenchmark {
         let off = totals[false]!
         line("registrations, batch, chain on / off", "\(f(tokens / on.register, 0))/s vs \(f(tokens / off.register, 0))/s  (chain costs \(f((on.register / off.register - 1) * 100, 1)) %)")
         line("revocations (claim + outcome), chain on / off", "\(f(Double(on.count) / on.revoke, 0))/s vs \(f(Double(off.count) / off.revoke, 0))/s  (chain costs \(f((on.revoke / off.revoke - 1) * 100, 1)) %)")
+    }
 
+    /// A chain of `rows` rows (one registration each), a checkpoint, then the verifier's walk.
+    static func verify(rows verifyRows: Int) async throws {
         // A chain of `verifyRows` rows (one registration each), a checkpoint, then the verifier's walk.
         let directory = try Scratch.make("audit-verify")
         defer { Scratch.remove(directory) }
@@ -57,13 +66,7 @@ enum AuditBenchmark {
         let reader = try SQLiteAuditReader(path: directory.appendingPathComponent("bench.sqlite3").path)
         let started = ContinuousClock.now
         var verifier = ChainVerifier(checkpoints: try await reader.auditCheckpoints(), publicKey: signer.publicKey)
-        var after: Int64 = 0
-        while true {
-            let rows = try await reader.auditChain(after: after, limit: 20_000)
-            guard let last = rows.last else { break }
-            for row in rows { verifier.consume(row) }
-            after = last.id
-        }
+        _ = try await reader.walk(after: 0, into: &verifier)
         let report = verifier.finish(strict: true)
         let seconds = (ContinuousClock.now - started).seconds
         line("verify-audit walk, \(report.rowsChecked) rows", "\(f(Double(report.rowsChecked) / seconds, 0)) rows/s, \(report.intact ? "intact" : "NOT intact: \(report.problems.first?.description ?? "")")")

@@ -61,7 +61,8 @@ func benchmark() async throws {
 
     if CommandLine.arguments.contains("audit") {
         try await AuditBenchmark.run(
-            rounds: 4, perRound: Int(25_000 * scale), verifyRows: quick ? 20_000 : 1_000_000)
+            rounds: 4, perRound: Int(25_000 * scale), verifyRows: quick ? 20_000 : 1_000_000,
+            verifyOnly: CommandLine.arguments.contains("verify-only"))
         return
     }
     if CommandLine.arguments.contains("api") {

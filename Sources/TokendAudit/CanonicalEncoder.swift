@@ -22,8 +22,7 @@ public struct CanonicalEncoder: Sendable {
     public mutating func integer(_ value: Int64?) {
         guard let value else { return null() }
         bytes.append(0x01)
-        let bits = UInt64(bitPattern: value)
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
+        withUnsafeBytes(of: UInt64(bitPattern: value).bigEndian) { bytes.append(contentsOf: $0) }
     }
 
     public mutating func text(_ value: String?) {
@@ -43,7 +42,6 @@ public struct CanonicalEncoder: Sendable {
     }
 
     private mutating func length(_ count: Int) {
-        let count = UInt32(truncatingIfNeeded: count)
-        for shift in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: count >> UInt32(shift))) }
+        withUnsafeBytes(of: UInt32(truncatingIfNeeded: count).bigEndian) { bytes.append(contentsOf: $0) }
     }
 }

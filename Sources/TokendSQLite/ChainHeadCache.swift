@@ -18,6 +18,8 @@ final class ChainHeadCache: Sendable {
         var committed: Head?
         var pending: Head?
         var observing = false
+        /// Reused across rows: the encoding buffer is the chain's one allocation per row otherwise.
+        var encoder = CanonicalEncoder()
     }
 
     private let state = Mutex(State())
@@ -28,6 +30,11 @@ final class ChainHeadCache: Sendable {
     /// The head as far as this transaction knows, or nil when it must be read from the table.
     func head() -> Head? {
         state.withLock { $0.pending ?? $0.committed }
+    }
+
+    /// The chain hash of `row` after `prev`, encoded in this cache's reused buffer.
+    func hash(_ row: ChainRow, prev: [UInt8]) -> [UInt8] {
+        state.withLock { AuditChain.hash(row, prev: prev, using: &$0.encoder) }
     }
 
     /// Records the row just inserted; becomes the committed head when `db`'s transaction commits.

@@ -129,15 +129,13 @@ extension SQLiteTokenStore {
             // The head is the last row, read inside this transaction (the one writer makes the order total)
             // unless this store's cache knows it.
             let known = try head ?? fetchChainHead(db)
-            let row = AuditChain.seal(
-                ChainRow(
-                    id: known.id + 1, at: at.unixMillis, tokenID: fields.tokenID,
-                    episode: fields.episode.map(Int64.init), action: action.rawValue, actorUID: uid, actorPID: pid,
-                    actorRole: role, actorSystem: system, reason: fields.reason,
-                    providerStatus: fields.providerStatus.map(Int64.init), providerDetail: fields.providerDetail,
-                    durationMillis: fields.durationMillis, attempt: fields.attempt.map(Int64.init), jobID: fields.jobID),
-                after: known.hash)
-            let hash = row.hash ?? []
+            let row = ChainRow(
+                id: known.id + 1, at: at.unixMillis, tokenID: fields.tokenID,
+                episode: fields.episode.map(Int64.init), action: action.rawValue, actorUID: uid, actorPID: pid,
+                actorRole: role, actorSystem: system, reason: fields.reason,
+                providerStatus: fields.providerStatus.map(Int64.init), providerDetail: fields.providerDetail,
+                durationMillis: fields.durationMillis, attempt: fields.attempt.map(Int64.init), jobID: fields.jobID)
+            let hash = cache?.hash(row, prev: known.hash) ?? AuditChain.hash(row, prev: known.hash)
             do {
                 try db.cachedStatement(sql: """
                         INSERT INTO audit (id, at, token_id, episode, action, actor_uid, actor_pid, actor_role, actor_system,

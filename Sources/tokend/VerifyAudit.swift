@@ -64,15 +64,8 @@ struct VerifyAudit: AsyncParsableCommand {
             do {
                 let checkpoints = try await source.auditCheckpoints()
                 verifier = ChainVerifier(checkpoints: checkpoints, publicKey: key, trustFirstRow: from != nil)
-                var after = (from ?? 1) - 1
-                var walked = 0
                 let progress = Progress(enabled: isatty(STDERR_FILENO) == 1)
-                while true {
-                    let rows = try await source.auditChain(after: after, limit: 20_000)
-                    guard let last = rows.last else { break }
-                    for row in rows { verifier.consume(row) }
-                    walked += rows.count
-                    after = last.id
+                _ = try await source.walk(after: (from ?? 1) - 1, into: &verifier) { walked in
                     progress.show(walked, since: started)
                 }
                 progress.done()

@@ -131,6 +131,14 @@ final class DaemonProcess: @unchecked Sendable {
         }
     }
 
+    /// A test that failed before ``stop(signal:)`` must not leave its daemon running for the rest of the run.
+    deinit {
+        if child.isRunning {
+            kill(child.pid, SIGKILL)
+            _ = child.wait()
+        }
+    }
+
     var pid: Int32 { child.pid }
     var isRunning: Bool { child.isRunning }
     var logText: String { (try? String(contentsOf: sandbox.log, encoding: .utf8)) ?? "" }
