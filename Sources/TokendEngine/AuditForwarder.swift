@@ -29,28 +29,27 @@ public struct AuditForwarder: Service {
     public func run() async throws {
         var after: Int64?
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            if (try? await forward(after: &after)) == nil { try? await Task.sleep(for: interval) }
+            try? await forward(after: &after)
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
         // Listed before the services that write, so it stops after them: forward what they wrote last.
-        while !Task.isCancelled, (try? await forward(after: &after)) == true {}
+        if !Task.isCancelled { try? await forward(after: &after) }
     }
 
-    /// Forwards the rows after `after`; true when a full batch came (more may be waiting).
-    private func forward(after: inout Int64?) async throws -> Bool {
+    /// Forwards every row after `after` (the head, the first time), advancing it.
+    private func forward(after: inout Int64?) async throws {
         do {
             if after == nil { after = try await source.audit(AuditQuery(limit: 1)).events.first?.id ?? 0 }
-            var more = true
-            while more {
+            while true {
                 let rows = try await source.auditChain(after: after ?? 0, limit: batch)
                 let refused = rows.reduce(0) { $0 + (send($1) ? 0 : 1) }
                 if refused > 0 {
                     logger.warning("audit events not accepted by the journal", metadata: ["count": "\(refused)"])
                 }
-                if let last = rows.last { after = last.id }
-                more = rows.count == batch && !Task.isCancelled
+                guard let last = rows.last else { return }
+                after = last.id
+                if rows.count < batch || Task.isCancelled { return }
             }
-            return false
         } catch {
             logger.warning("audit forwarding paused", metadata: ["error": "\(error)"])
             throw error

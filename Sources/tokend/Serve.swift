@@ -114,6 +114,9 @@ struct Serve: AsyncParsableCommand {
         var services: [any Service] = []
         // First in the group, so it stops last: the pool outlives every service that queries through it.
         if let shared = store as? PostgresTokenStore { services.append(shared) }
+        if configuration.audit.syslog, let forwarder = Self.auditForwarder(store: store, logger: logger) {
+            services.append(forwarder)
+        }
         services += [
             scheduler, server,
             SignalService(signal: SIGUSR1) {

@@ -220,3 +220,43 @@ import Glibc
         try await fake.shutdown()
     }
 }
+
+/// `audit.syslog = true`: each committed event reaches the journal socket with its fields and hash.
+@Suite("audit.syslog (real daemon, journal socket stand-in)", .serialized)
+struct AuditSyslogTests {
+    @Test func committedEventsReachTheJournalWithTheirHashes() async throws {
+        let fake = try await FakeProviderServer.start()
+        let journal = try NotifyReceiver()
+        defer { journal.stop() }
+        let sandbox = try DaemonSandbox()
+        defer { sandbox.remove() }
+        try sandbox.writeConfig(fake: fake, extra: "\n[audit]\nsyslog = true\n")
+        let daemon = try await DaemonProcess(sandbox: sandbox, environment: ["TOKEND_JOURNAL_SOCKET": journal.path])
+        fake.issue("syslog-token")
+        let created = try await daemon.client.request(
+            "POST", "/v1/tokens", json: Data(#"{"provider":"fogbugz","account":"fb","token":"syslog-token"}"#.utf8))
+        let id = try #require(created.object["id"] as? String)
+        let revoke = try await daemon.client.request("POST", "/v1/tokens/\(id)/revoke", json: Data(#"{"wait":true}"#.utf8))
+        #expect(revoke.object["state"] as? String == "revoked")
+        let audit = try await daemon.client.request("GET", "/v1/audit", query: [("token_id", id)])
+        let events = audit.object["events"] as? [[String: Any]] ?? []
+        #expect(events.count == 4)
+        let arrived = await eventually(timeout: .seconds(10)) {
+            events.allSatisfy { event in
+                journal.received.contains { $0.text.contains("TOKEND_AUDIT_HASH=\(event["hash"] as? String ?? "-")\n") }
+            }
+        }
+        #expect(arrived, "journal got: \(journal.received.map(\.text))")
+        let revoked = journal.received.first { $0.text.contains("TOKEND_AUDIT_ACTION=revoked\n") }?.text ?? ""
+        #expect(revoked.contains("SYSLOG_IDENTIFIER=tokend-audit\n"))
+        #expect(revoked.contains("TOKEND_AUDIT_TOKEN_ID=\(id)\n"))
+        #expect(!journal.received.contains { $0.text.contains("syslog-token") }, "raw token in the journal")
+        // Each event once.
+        for event in events {
+            let hash = event["hash"] as? String ?? "-"
+            #expect(journal.received.filter { $0.text.contains("TOKEND_AUDIT_HASH=\(hash)\n") }.count == 1)
+        }
+        #expect(await daemon.stop() == 0)
+        try await fake.shutdown()
+    }
+}
