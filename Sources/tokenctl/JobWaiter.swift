@@ -1,7 +1,7 @@
 import TokendClient
 
-/// Polls `GET /v1/revocations/{job}` until the job is `done`, redrawing a progress line when stdout is
-/// a terminal, then prints the final figures.
+/// Polls `GET /v1/revocations/{job}` until the job is `done`, redrawing a progress bar with rate and ETA when
+/// stdout is a terminal, then prints the final figures.
 enum JobWaiter {
     static let pollInterval: Duration = .milliseconds(500)
 
@@ -11,8 +11,9 @@ enum JobWaiter {
         let live = Console.stdoutIsTerminal && !session.json
         var response = try await session.call("GET", path(job))
         var value = try session.parse(response)
+        var progress = JobProgress()
         while value["state"]?.stringValue != "done" {
-            if live { Console.out("\r\u{1B}[K" + RecordFormatter.jobProgressLine(value)) }
+            if live { Console.out("\r\u{1B}[K" + progress.line(value)) }
             try await Task.sleep(for: pollInterval)
             response = try await session.call("GET", path(job))
             value = try session.parse(response)

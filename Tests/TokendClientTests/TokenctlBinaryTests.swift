@@ -307,7 +307,7 @@ struct TokenctlBinaryTests {
             ["-qec", "\(binary) job job_9 --wait --socket \(server.socketPath)", "/dev/null"],
             executable: "/usr/bin/script")
         #expect(waited.status == 0)
-        #expect(waited.stdout.contains("\r\u{1B}[Kjob_9: running, 1/2 settled"))
+        #expect(waited.stdout.contains("\r\u{1B}[Kjob_9 [##########----------]  50%  1/2"))
         #expect(waited.stdout.contains("state:           done"))
         #expect(server.requests.filter { $0.method == "POST" }.isEmpty)
     }
