@@ -65,6 +65,11 @@ func benchmark() async throws {
             verifyOnly: CommandLine.arguments.contains("verify-only"))
         return
     }
+    if CommandLine.arguments.contains("bulk") {
+        let count = Int(ProcessInfo.processInfo.environment["BENCH_BULK_COUNT"] ?? "") ?? (quick ? 20_000 : 1_000_000)
+        try await BulkBenchmark.run(count: count, binary: tokend)
+        return
+    }
     if CommandLine.arguments.contains("api") {
         // Just the control API against an empty store (for profiling).
         let sandbox = try DaemonBenchmark.Sandbox("api")
