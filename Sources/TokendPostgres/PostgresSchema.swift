@@ -13,7 +13,7 @@ enum PostgresSchema {
 
     static let terminalActions = "('revoked','already_revoked','failed','forgotten')"
 
-    static let migrations: [Int: String] = [1: v1, 3: v3Bound, 4: v4ChunkedBulk, 5: v5AuditChain]
+    static let migrations: [Int: String] = [1: v1, 3: v3Bound, 4: v4ChunkedBulk, 5: v5AuditChain, 6: v6BulkCursor]
 
     /// Held by every transaction from its first audit row to its commit: the chain's one total order across
     /// all instances (docs/audit.md, "Order in a cluster").
@@ -73,6 +73,14 @@ enum PostgresSchema {
             RETURN NEW;
         END $$;
         CREATE TRIGGER audit_chain BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION audit_chain();
+        """
+
+    /// A bulk job's marking cursor, as SQLite's `v8-bulk-cursor`.
+    static let v6BulkCursor = """
+        ALTER TABLE jobs
+            ADD COLUMN mark_after_at bigint,
+            ADD COLUMN mark_after_id text,
+            ADD COLUMN mark_pass integer NOT NULL DEFAULT 0;
         """
 
     /// Chunked, resumable bulk jobs, as SQLite's `v6-chunked-bulk`.

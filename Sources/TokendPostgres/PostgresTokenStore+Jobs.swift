@@ -60,32 +60,42 @@ extension PostgresTokenStore {
         guard marking else { return 0 }
         return try await write { connection in
             var found: (String, Int64, String?, Int64?, Int64?, String?, String?, String?)?
+            var cursor: (at: Int64?, id: String?, pass: Int32) = (nil, nil, 0)
             for try await row in try await connection.query(
                 """
-                SELECT id, created_at, reason, actor_uid, actor_pid, actor_role, actor_system, filter_json
+                SELECT id, created_at, reason, actor_uid, actor_pid, actor_role, actor_system, filter_json,
+                       mark_after_at, mark_after_id, mark_pass
                 FROM jobs WHERE marking ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
                 """, logger: self.logger
-            ).decode((String, Int64, String?, Int64?, Int64?, String?, String?, String?).self) {
-                found = row
+            ).decode((String, Int64, String?, Int64?, Int64?, String?, String?, String?, Int64?, String?, Int32).self) {
+                found = (row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7)
+                cursor = (row.8, row.9, row.10)
             }
             guard let (jobID, createdAt, reason, uid, pid, role, system, json) = found else { return 0 }
             guard let json, var filter = try? JSONDecoder().decode(TokenFilter.self, from: Data(json.utf8)) else {
                 try await connection.query("UPDATE jobs SET marking = false WHERE id = \(jobID)", logger: self.logger)
                 return 1
             }
-            filter.states = [.active]
+            filter.states = filter.states.isEmpty ? [.active, .revoking] : filter.states.filter(\.isLive)
             let cutoff = Date(unixMillis: createdAt + 1)
             filter.issuedBefore = filter.issuedBefore.map { min($0, cutoff) } ?? cutoff
             var mark = SQLBuilder()
-            let conditions = Self.conditions(filter, &mark)
+            var conditions = Self.conditions(filter, &mark)
+            if let afterAt = cursor.at, let afterID = cursor.id {
+                conditions.append("(expires_at, id) > (\(mark.bind(afterAt)), \(mark.bind(afterID)))")
+            }
             let job = mark.bind(jobID)
             let at = mark.bind(now.unixMillis)
-            // One statement per chunk: the candidates locked (SKIP LOCKED: a row another instance is claiming
-            // is left for the next chunk), the compare-and-set, and their audit rows in id order.
+            // One statement per chunk: the next `limit` matching tokens after the job's cursor (so a chunk reads
+            // at most `limit` index entries), the active ones among them locked (SKIP LOCKED: a row another
+            // instance holds is left for the final pass), the compare-and-set, and their audit rows in id order.
             mark.sql = """
-                WITH candidates AS (
-                    SELECT id FROM tokens WHERE \(conditions.joined(separator: " AND "))
-                    LIMIT \(mark.bind(Int64(limit))) FOR UPDATE SKIP LOCKED),
+                WITH scanned AS (
+                    SELECT id, expires_at, state FROM tokens WHERE \(conditions.joined(separator: " AND "))
+                    ORDER BY expires_at, id LIMIT \(mark.bind(Int64(limit)))),
+                candidates AS (
+                    SELECT id FROM tokens WHERE id IN (SELECT id FROM scanned WHERE state = 'active')
+                    FOR UPDATE SKIP LOCKED),
                 marked AS (
                     UPDATE tokens t SET state = 'revoking', revocation_reason = 'bulk', job_id = \(job),
                         revocation_note = \(mark.bind(reason)), next_attempt_at = \(at)
@@ -99,16 +109,32 @@ extension PostgresTokenStore {
                            \(mark.bind(reason ?? RevocationReason.bulk.rawValue)), \(job)
                     FROM marked ORDER BY id
                     RETURNING 1)
-                SELECT (SELECT count(*) FROM candidates), (SELECT count(*) FROM audited)
+                SELECT (SELECT count(*) FROM scanned), (SELECT count(*) FROM audited),
+                       last.expires_at, last.id
+                FROM (SELECT 1) one
+                LEFT JOIN (SELECT expires_at, id FROM scanned ORDER BY expires_at DESC, id DESC LIMIT 1) last ON true
                 """
             var seen: Int64 = 0
             var marked: Int64 = 0
-            for try await (s, m) in try await connection.query(mark.query, logger: self.logger).decode((Int64, Int64).self) {
+            var last: (Int64?, String?) = (nil, nil)
+            for try await (s, m, at, id) in try await connection.query(mark.query, logger: self.logger)
+                .decode((Int64, Int64, Int64?, String?).self)
+            {
                 seen = s
                 marked = m
+                last = (at, id)
             }
+            let walkEnded = seen < Int64(limit)
+            // A walk that began at the start and ended in one chunk saw everything at once: no final pass.
+            let finished = walkEnded && (cursor.pass >= 1 || cursor.id == nil)
+            let next: (Int64?, String?) = walkEnded ? (nil, nil) : last
             try await connection.query(
-                "UPDATE jobs SET marked = marked + \(marked), marking = \(seen >= Int64(limit)) WHERE id = \(jobID)",
+                """
+                UPDATE jobs SET marked = marked + \(marked), marking = \(!finished),
+                    mark_pass = \(walkEnded ? cursor.pass + 1 : cursor.pass), mark_after_at = \(next.0),
+                    mark_after_id = \(next.1)
+                WHERE id = \(jobID)
+                """,
                 logger: self.logger)
             if marked > 0 { try await self.notifyWork(connection) }
             return max(Int(seen), 1)

@@ -45,9 +45,11 @@ extension SQLiteTokenStore {
         return job
     }
 
-    /// Marks the next chunk of the oldest job still marking: its matched tokens still `active` and registered
-    /// before the job move to `revoking` (reason `bulk`), each a compare-and-set plus `revoke_requested`.
-    /// Marked rows leave `active`, so each chunk's query finds the next ones without a cursor.
+    /// Marks the next chunk of the oldest job still marking: the next `limit` tokens the job's filter matches
+    /// (live, registered before the job), in `(expires_at, id)` order after the job's stored cursor; those still
+    /// `active` move to `revoking` (reason `bulk`), each a compare-and-set plus `revoke_requested`. A chunk reads
+    /// at most `limit` index entries whatever the job's size. At the end of the walk one more pass from the
+    /// start picks up tokens a renewal moved behind the cursor; then marking ends.
     public func continueBulkJobs(limit: Int) async throws -> Int {
         let now = clock.now()
         // The scheduler asks every pass: a read through the (nearly always empty) partial index keeps the
@@ -58,7 +60,8 @@ extension SQLiteTokenStore {
         guard marking else { return 0 }
         return try await write { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
-                    SELECT id, created_at, reason, actor_uid, actor_pid, actor_role, actor_system, filter_json
+                    SELECT id, created_at, reason, actor_uid, actor_pid, actor_role, actor_system, filter_json,
+                           mark_after_at, mark_after_id, mark_pass
                     FROM jobs WHERE marking = 1 ORDER BY created_at, id LIMIT 1
                     """))
             else { return 0 }
@@ -71,15 +74,23 @@ extension SQLiteTokenStore {
                 try db.cachedStatement(sql: "UPDATE jobs SET marking = 0 WHERE id = ?").execute(arguments: [jobID])
                 return 1
             }
-            filter.states = [.active]
+            filter.states = filter.states.isEmpty ? [.active, .revoking] : filter.states.filter(\.isLive)
             let cutoff = Date(unixMillis: createdAt + 1)
             filter.issuedBefore = filter.issuedBefore.map { min($0, cutoff) } ?? cutoff
-            let (conditions, arguments) = Self.sqlConditions(filter)
-            var selectArguments = arguments
-            _ = selectArguments.append(contentsOf: [limit])
-            let ids = try String.fetchAll(
-                db.cachedStatement(sql: "SELECT id FROM tokens WHERE \(conditions.joined(separator: " AND ")) LIMIT ?"),
-                arguments: selectArguments)
+            var (conditions, arguments) = Self.sqlConditions(filter)
+            let afterAt = row["mark_after_at"] as Int64?
+            let afterID = row["mark_after_id"] as String?
+            if let afterAt, let afterID {
+                conditions.append("(expires_at, id) > (?, ?)")
+                _ = arguments.append(contentsOf: [afterAt, afterID])
+            }
+            _ = arguments.append(contentsOf: [limit])
+            let scanned = try Row.fetchAll(
+                db.cachedStatement(sql: """
+                    SELECT id, expires_at, state FROM tokens WHERE \(conditions.joined(separator: " AND "))
+                    ORDER BY expires_at, id LIMIT ?
+                    """),
+                arguments: arguments)
             let actor: Actor =
                 if let system = row["actor_system"] as String? {
                     .system(system)
@@ -96,16 +107,28 @@ extension SQLiteTokenStore {
                 RETURNING episode
                 """)
             var marked = 0
-            for id in ids {
+            for token in scanned where (token["state"] as String?) == TokenState.active.rawValue {
+                let id: String = token["id"]
                 guard let episode = try Int.fetchOne(update, arguments: [jobID, reason, now.unixMillis, id]) else { continue }
                 try Self.insertAudit(
                     db, action: .revokeRequested, actor: actor, at: now,
                     AuditFields(tokenID: id, episode: episode, reason: reason ?? RevocationReason.bulk.rawValue, jobID: jobID))
                 marked += 1
             }
-            try db.cachedStatement(sql: "UPDATE jobs SET marked = marked + ?, marking = ? WHERE id = ?")
-                .execute(arguments: [marked, ids.count < limit ? 0 : 1, jobID])
-            return max(ids.count, 1)
+            let pass: Int = row["mark_pass"] ?? 0
+            let walkEnded = scanned.count < limit
+            // A walk that began at the start and ended in one chunk saw everything at once: no final pass.
+            let finished = walkEnded && (pass >= 1 || afterID == nil)
+            let last = walkEnded ? nil : scanned.last
+            try db.cachedStatement(sql: """
+                    UPDATE jobs SET marked = marked + ?, marking = ?, mark_pass = ?, mark_after_at = ?, mark_after_id = ?
+                    WHERE id = ?
+                    """)
+                .execute(arguments: [
+                    marked, finished ? 0 : 1, walkEnded ? pass + 1 : pass,
+                    last.map { $0["expires_at"] as Int64 }, last.map { $0["id"] as String }, jobID,
+                ])
+            return max(scanned.count, 1)
         }
     }
 

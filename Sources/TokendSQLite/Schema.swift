@@ -10,6 +10,7 @@ enum Schema {
         migrator.registerMigration("v5-bound", migrate: v5Bound)
         migrator.registerMigration("v6-chunked-bulk", migrate: v6ChunkedBulk)
         migrator.registerMigration("v7-audit-chain", migrate: v7AuditChain)
+        migrator.registerMigration("v8-bulk-cursor", migrate: v8BulkCursor)
         return migrator
     }
 
@@ -250,6 +251,19 @@ enum Schema {
                 ALTER TABLE jobs ADD COLUMN marking INTEGER NOT NULL DEFAULT 0;
                 ALTER TABLE jobs ADD COLUMN marked INTEGER;
                 CREATE INDEX jobs_marking ON jobs (created_at, id) WHERE marking = 1;
+                """)
+    }
+
+    /// Where a bulk job's marking has got to: the `(expires_at, id)` of the last token its last chunk scanned,
+    /// and which pass it is in (0: the main walk; 1: one more from the start, for tokens a renewal moved
+    /// behind the cursor or that another writer held when their chunk came). Each chunk then reads at most
+    /// `limit` index entries; before, every chunk re-read every token the job had already marked.
+    private static func v8BulkCursor(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                ALTER TABLE jobs ADD COLUMN mark_after_at INTEGER;
+                ALTER TABLE jobs ADD COLUMN mark_after_id TEXT;
+                ALTER TABLE jobs ADD COLUMN mark_pass INTEGER NOT NULL DEFAULT 0;
                 """)
     }
 

@@ -53,4 +53,31 @@ struct BulkScaleTests {
         #expect(terminal.events.count == 1_000)
         #expect(try await h.store.stateCounts().byState[.revoked] == Self.count)
     }
+
+    /// Marking walks a cursor, so a token renewed to an earlier expiry after the walk passed that point is
+    /// behind it: the final pass from the start still takes it, and the job ends.
+    @Test(arguments: StoreBackend.all) func aTokenRenewedBehindTheCursorIsStillMarked(backend: StoreBackend) async throws {
+        let h = try await StoreHarness.make(backend)
+        defer { h.cleanup() }
+        let tokens = (0..<2_500).map { h.newToken("cursor-\($0)", owner: "leaver", ttl: .seconds(3_600 + $0)) }
+        let registered = try await h.store.registerBatch(tokens, actor: StoreHarness.client).map { try $0.get().record }
+        let job = try await h.store.startBulkRevocation(
+            filter: TokenFilter(owner: "leaver"), reason: nil, actor: StoreHarness.operatorActor, expectedCount: 2_500)
+        // The first chunk (1,000 tokens, the earliest expiries) is marked; move a late one to the earliest expiry.
+        let late = registered[2_400]
+        #expect(try await h.store.token(id: late.id)?.state == .active)
+        _ = try await h.store.renew(id: late.id, expiresAt: h.clock.now().adding(.seconds(60)), actor: StoreHarness.client)
+        var chunks = 0
+        while try await h.store.continueBulkJobs(limit: 1_000) > 0 {
+            chunks += 1
+            #expect(chunks < 10, "marking does not end")
+            if chunks >= 10 { break }
+        }
+        #expect(try await h.store.token(id: late.id)?.state == .revoking)
+        #expect(try await h.store.count(TokenFilter(owner: "leaver", states: [.revoking])) == 2_500)
+        let progress = try #require(try await h.store.job(id: job.id))
+        #expect(progress.marking == false)
+        #expect(progress.pending == 2_500)
+        #expect(progress.skipped == 0)
+    }
 }

@@ -85,6 +85,6 @@ import TokendCore
         #expect(!indexes.contains("tokens_provider_account"))
         #expect(!indexes.contains("audit_at"))
         #expect(indexes.contains("tokens_heartbeat_due"))
-        #expect(try h.sqlite.appliedMigrations() == ["v1-tokens-audit", "v2-list-indexes", "v3-count-triggers", "v5-bound", "v6-chunked-bulk", "v7-audit-chain"])
+        #expect(try h.sqlite.appliedMigrations() == ["v1-tokens-audit", "v2-list-indexes", "v3-count-triggers", "v5-bound", "v6-chunked-bulk", "v7-audit-chain", "v8-bulk-cursor"])
     }
 }
