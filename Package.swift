@@ -202,6 +202,7 @@ let package = Package(
                 "TokendCore", "TokendConfig", "TokendAudit", "TokendStore", "TokendSQLite", "TokendPostgres",
                 "TokendProviders", "TokendEngine", "TokendClient", "TokendFakeProviders",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Benchmarks/tokend-bench",
             swiftSettings: swiftSettings

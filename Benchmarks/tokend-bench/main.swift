@@ -65,6 +65,13 @@ func benchmark() async throws {
             verifyOnly: CommandLine.arguments.contains("verify-only"))
         return
     }
+    if CommandLine.arguments.contains("cluster") {
+        let env = ProcessInfo.processInfo.environment
+        try await ClusterBenchmark.run(
+            count: Int(env["BENCH_CLUSTER_COUNT"] ?? "") ?? (quick ? 1_000 : 6_000),
+            apiTokens: Int(env["BENCH_PG_TOKENS"] ?? "") ?? (quick ? 20_000 : 1_000_000), binary: tokend)
+        return
+    }
     if CommandLine.arguments.contains("bulk") {
         let count = Int(ProcessInfo.processInfo.environment["BENCH_BULK_COUNT"] ?? "") ?? (quick ? 20_000 : 1_000_000)
         try await BulkBenchmark.run(count: count, binary: tokend)
