@@ -118,6 +118,23 @@ public final class ControlClient: Sendable {
         }
     }
 
+    /// Sends a bodiless request and hands a 2xx answer's body to `sink` chunk by chunk as it arrives (on the
+    /// connection's event loop; memory stays flat however long the answer), without the request timeout.
+    /// The returned response's `body` is empty for a 2xx answer and holds the error JSON otherwise.
+    public func stream(
+        _ method: String, _ path: String, query: [(String, String)] = [],
+        to sink: @escaping @Sendable ([UInt8]) -> Void
+    ) async throws -> ControlResponse {
+        let head = makeHead(method: method, target: QueryEncoding.target(path: path, query: query),
+                            bodyLength: nil, extraHeaders: [])
+        let channel = try await connect()
+        do {
+            return try await exchange(on: channel, head: head, body: nil, sink: { sink(Array($0.readableBytesView)) })
+        } catch let error as ReusedConnectionFailure {
+            throw error.underlying
+        }
+    }
+
     /// Sends a request with a JSON-encodable body.
     public func request<Body: Encodable>(
         _ method: String,
@@ -208,18 +225,19 @@ public final class ControlClient: Sendable {
 
     /// One request/answer on `channel`. Errors that happen before any answer byte are wrapped in
     /// ``ReusedConnectionFailure`` so the caller can decide whether to retry.
-    private func exchange(on channel: any Channel, head: HTTPRequestHead, body: ByteBuffer?) async throws
-        -> ControlResponse
-    {
+    private func exchange(
+        on channel: any Channel, head: HTTPRequestHead, body: ByteBuffer?,
+        sink: (@Sendable (ByteBuffer) -> Void)? = nil
+    ) async throws -> ControlResponse {
         let promise = channel.eventLoop.makePromise(of: RawResponse.self)
         var timeoutTask: Scheduled<Void>?
-        if let requestTimeout {
+        if let requestTimeout, sink == nil {
             timeoutTask = channel.eventLoop.scheduleTask(in: TimeAmount(requestTimeout)) {
                 promise.fail(ControlClientError.timedOut)
                 channel.close(promise: nil)
             }
         }
-        channel.writeAndFlush(PendingRequest(head: head, body: body, promise: promise)).whenFailure { error in
+        channel.writeAndFlush(PendingRequest(head: head, body: body, promise: promise, bodySink: sink)).whenFailure { error in
             promise.fail(RequestNotSent(underlying: error))  // no effect when the handler failed it already
         }
         let raw: RawResponse

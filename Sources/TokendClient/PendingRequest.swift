@@ -6,6 +6,9 @@ struct PendingRequest: Sendable {
     var head: HTTPRequestHead
     var body: ByteBuffer?
     var promise: EventLoopPromise<RawResponse>
+    /// When set, a 2xx answer's body goes here chunk by chunk as it arrives (on the event loop) instead of
+    /// being collected; other answers are collected as usual, so that their error JSON can be read.
+    var bodySink: (@Sendable (ByteBuffer) -> Void)? = nil
 }
 
 /// A response as collected on the event loop, before conversion to ``ControlResponse``.

@@ -12,6 +12,7 @@ final class ResponseCollector: ChannelDuplexHandler {
     private var inFlight: EventLoopPromise<RawResponse>?
     private var head: HTTPResponseHead?
     private var body: ByteBuffer?
+    private var sink: (@Sendable (ByteBuffer) -> Void)?
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
@@ -27,6 +28,7 @@ final class ResponseCollector: ChannelDuplexHandler {
             return
         }
         inFlight = request.promise
+        sink = request.bodySink
         context.write(wrapOutboundOut(.head(request.head)), promise: nil)
         if let body = request.body, body.readableBytes > 0 {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
@@ -42,7 +44,11 @@ final class ResponseCollector: ChannelDuplexHandler {
             head = responseHead
             body = context.channel.allocator.buffer(capacity: 0)
         case .body(var chunk):
-            body?.writeBuffer(&chunk)
+            if let sink, let head, (200..<300).contains(head.status.code) {
+                sink(chunk)
+            } else {
+                body?.writeBuffer(&chunk)
+            }
         case .end:
             guard let responseHead = head, let promise = inFlight else {
                 if head == nil && inFlight != nil { return }  // end of an interim 1xx
@@ -53,6 +59,7 @@ final class ResponseCollector: ChannelDuplexHandler {
             inFlight = nil
             head = nil
             body = nil
+            sink = nil
             promise.succeed(RawResponse(head: responseHead, body: collected))
         }
     }
@@ -78,6 +85,7 @@ final class ResponseCollector: ChannelDuplexHandler {
         inFlight = nil
         head = nil
         body = nil
+        sink = nil
         promise?.fail(error)
     }
 }

@@ -1,7 +1,11 @@
 import ArgumentParser
+import Foundation
+import Synchronization
 import TokendClient
 
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `tokenctl audit [list] …`, `audit export`, `audit checkpoint`.
 struct Audit: AsyncParsableCommand {
@@ -61,24 +65,67 @@ struct AuditExport: AsyncParsableCommand {
         var query: [(String, String)] = []
         if let since { query.append(("since", since)) }
         if let until { query.append(("until", until)) }
-        let response = try await global.session().call("GET", "/v1/audit/export", query: query)
-        guard let output else {
-            Console.outRaw(response.body)
-            return
+        // Streamed to the file (or stdout) as the daemon writes it: memory stays flat over any size of export.
+        let temporary = output.map { $0 + ".partial" }
+        let fd: Int32
+        if let temporary {
+            // Written beside and renamed: a failed export never leaves a half file under the final name.
+            fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw CLIFailure(status: .daemonError, message: "cannot write \(temporary)") }
+        } else {
+            fd = STDOUT_FILENO
         }
-        // Written beside and renamed: a failed export never leaves a half file under the final name.
-        let temporary = output + ".partial"
-        guard FileManager.default.createFile(atPath: temporary, contents: response.body, attributes: [.posixPermissions: 0o600]) else {
-            throw CLIFailure(status: .daemonError, message: "cannot write \(temporary)")
-        }
-        if FileManager.default.fileExists(atPath: output) { try? FileManager.default.removeItem(atPath: output) }
+        let sink = ExportSink(fd: fd)
+        let session = global.session()
+        let response: ControlResponse
         do {
-            try FileManager.default.moveItem(atPath: temporary, toPath: output)
+            response = try await session.client.stream("GET", "/v1/audit/export", query: query) { sink.write($0) }
         } catch {
-            throw CLIFailure(status: .daemonError, message: "cannot write \(output): \(error.localizedDescription)")
+            if let temporary { close(fd); unlink(temporary) }
+            throw CLIFailure(error)
         }
-        let lines = response.body.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
-        FileHandle.standardError.write(Data("exported \(lines) lines to \(output)\n".utf8))
+        if temporary != nil { close(fd) }
+        if let error = response.apiError {
+            if let temporary { unlink(temporary) }
+            throw CLIFailure(error)
+        }
+        guard sink.failed == nil else {
+            if let temporary { unlink(temporary) }
+            throw CLIFailure(status: .daemonError, message: "cannot write the export: \(sink.failed!)")
+        }
+        guard let output, let temporary else { return }
+        guard rename(temporary, output) == 0 else {
+            unlink(temporary)
+            throw CLIFailure(status: .daemonError, message: "cannot write \(output): \(String(cString: strerror(errno)))")
+        }
+        FileHandle.standardError.write(Data("exported \(sink.lines) lines to \(output)\n".utf8))
+    }
+}
+
+/// Where `audit export` writes the daemon's chunks (on the client's event loop), counting lines.
+final class ExportSink: Sendable {
+    private let fd: Int32
+    private let state = Mutex<(lines: Int, failed: String?)>((0, nil))
+
+    init(fd: Int32) { self.fd = fd }
+
+    var lines: Int { state.withLock { $0.lines } }
+    var failed: String? { state.withLock { $0.failed } }
+
+    func write(_ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                let reason = String(cString: strerror(errno))
+                state.withLock { if $0.failed == nil { $0.failed = reason } }
+                return
+            }
+            offset += written
+        }
+        let newlines = bytes.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+        state.withLock { $0.lines += newlines }
     }
 }
 

@@ -64,6 +64,19 @@ import Glibc
         let exported = try run(
             BuiltProducts.tokenctl, ["audit", "export", "--socket", sandbox.socket, "--output", export])
         #expect(exported.status == 0, "\(exported.output)")
+        // Streamed to stdout, the same lines; a refused export leaves no file behind.
+        let streamed = try run(BuiltProducts.tokenctl, ["audit", "export", "--socket", sandbox.socket])
+        #expect(streamed.status == 0)
+        let written = (try? String(contentsOfFile: export, encoding: .utf8)) ?? ""
+        #expect(streamed.output.split(separator: "\n").dropLast() == written.split(separator: "\n").dropLast())
+        let refusedFile = sandbox.root.appendingPathComponent("refused.jsonl").path
+        let refused = try run(
+            BuiltProducts.tokenctl,
+            ["audit", "export", "--socket", sandbox.socket, "--since", "yesterday", "--output", refusedFile])
+        #expect(refused.status == 1, "\(refused.output)")
+        #expect(refused.output.contains("bad_request"), "\(refused.output)")
+        #expect(!FileManager.default.fileExists(atPath: refusedFile))
+        #expect(!FileManager.default.fileExists(atPath: refusedFile + ".partial"))
         #expect(await daemon.stop() == 0)
         try await fake.shutdown()
 
