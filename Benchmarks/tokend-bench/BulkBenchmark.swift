@@ -15,16 +15,7 @@ enum BulkBenchmark {
 
         let sandbox = try DaemonBenchmark.Sandbox("bulk")
         defer { Scratch.remove(sandbox.root) }
-        // The sandbox's config, with the account on the fake at the raw run's concurrency and no rate cap.
-        var config = try String(contentsOfFile: sandbox.config, encoding: .utf8)
-        config = config.replacingOccurrences(of: "base_url = \"http://127.0.0.1:9\"", with: """
-            base_url = "\(fake.baseURL)"
-            concurrency = \(EngineBenchmark.concurrency)
-            rate_per_second = 1000000
-            timeout = "10s"
-            """)
-        config = config.replacingOccurrences(of: "[limits]", with: "[bulk]\nconfirm_above = 100000000\n[limits]")
-        try config.write(toFile: sandbox.config, atomically: true, encoding: .utf8)
+        try sandbox.useFake(fake.baseURL, concurrency: EngineBenchmark.concurrency)
 
         let populated = ContinuousClock.now
         let store = try sandbox.openStore()

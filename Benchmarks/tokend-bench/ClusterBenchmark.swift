@@ -102,18 +102,7 @@ enum ClusterBenchmark {
     }
 
     static func configure(_ sandbox: DaemonBenchmark.Sandbox, fake: FakeProviderServer, database: String?, key: Data) throws {
-        var config = try String(contentsOfFile: sandbox.config, encoding: .utf8)
-        if let database {
-            config = config.replacingOccurrences(of: "database = \"\(sandbox.database)\"", with: "database = \"\(database)\"")
-        }
-        config = config.replacingOccurrences(of: "base_url = \"http://127.0.0.1:9\"", with: """
-            base_url = "\(fake.baseURL)"
-            concurrency = \(concurrency)
-            rate_per_second = 1000000
-            timeout = "10s"
-            """)
-        config = config.replacingOccurrences(of: "[limits]", with: "[bulk]\nconfirm_above = 100000000\n[limits]")
-        try config.write(toFile: sandbox.config, atomically: true, encoding: .utf8)
+        try sandbox.useFake(fake.baseURL, concurrency: concurrency, database: database)
         _ = FileManager.default.createFile(atPath: sandbox.key, contents: key, attributes: [.posixPermissions: 0o600])
     }
 

@@ -45,6 +45,23 @@ enum DaemonBenchmark {
             _ = FileManager.default.createFile(atPath: key, contents: keyBytes, attributes: [.posixPermissions: 0o600])
         }
 
+        /// Points the config's account at `fake` (given concurrency, no rate cap), lifts the bulk confirmation
+        /// threshold, and optionally swaps the database for `database` (a PostgreSQL URL).
+        func useFake(_ baseURL: String, concurrency: Int, database: String? = nil) throws {
+            var text = try String(contentsOfFile: config, encoding: .utf8)
+            if let database {
+                text = text.replacingOccurrences(of: "database = \"\(self.database)\"", with: "database = \"\(database)\"")
+            }
+            text = text.replacingOccurrences(of: "base_url = \"http://127.0.0.1:9\"", with: """
+                base_url = "\(baseURL)"
+                concurrency = \(concurrency)
+                rate_per_second = 1000000
+                timeout = "10s"
+                """)
+            text = text.replacingOccurrences(of: "[limits]", with: "[bulk]\nconfirm_above = 100000000\n[limits]")
+            try text.write(toFile: config, atomically: true, encoding: .utf8)
+        }
+
         /// Opens the daemon's database directly (daemon stopped) with the daemon's key.
         func openStore() throws -> SQLiteTokenStore {
             let key = SymmetricKey(data: FileManager.default.contents(atPath: key)!)
