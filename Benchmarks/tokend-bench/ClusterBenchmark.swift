@@ -60,6 +60,7 @@ enum ClusterBenchmark {
             let seconds = (ContinuousClock.now - started).seconds
             rates[label] = Double(count) / seconds
             line("end-to-end, \(label)", "\(count) revocations in \(f(seconds, 1)) s: \(f(Double(count) / seconds, 0))/s (ceiling \(instances * concurrency * 20)/s)")
+            if instances > 1 { try await startLatency(sandboxes, fake: fake, label: label) }
             await client.close()
             for daemon in daemons { daemon.stop() }
             if let database { try? dropDatabase(socketDir, database) }
@@ -99,6 +100,44 @@ enum ClusterBenchmark {
         try await apiFigures(daemon, socket: sandbox.socket, seconds: 8, owners: 10_000, tokens: "\(apiTokens)+ on PostgreSQL")
         daemon.stop()
         try await fake.shutdown()
+    }
+
+    /// How long an on-demand revoke accepted by one instance waits before some instance's provider call reaches
+    /// the fake (the wake-up across instances: NOTIFY, then a claim), the instances otherwise idle. Each revoke
+    /// goes to the next instance in turn; the time runs from sending the request to the fake seeing the call.
+    static func startLatency(_ sandboxes: [DaemonBenchmark.Sandbox], fake: FakeProviderServer, label: String) async throws {
+        let samples = 200
+        let clients = sandboxes.map { ControlClient(socketPath: $0.socket, requestTimeout: .seconds(30)) }
+        let raws = (0..<samples).map { "start-\(label.hashValue)-\($0)" }
+        fake.issue(contentsOf: raws)
+        let items = raws.map { #"{"provider":"fogbugz","account":"fb","token":"\#($0)","ttl_seconds":86400}"# }
+        let response = try await clients[0].request(
+            "POST", "/v1/tokens:batch", json: Data(#"{"tokens":[\#(items.joined(separator: ","))]}"#.utf8))
+        guard response.status == 200, let results = (try? JSONValue.parse(response.body))?["results"]?.arrayValue else {
+            throw BenchError("batch registration: \(response.status) \(response.text)")
+        }
+        let ids = results.compactMap { $0["token"]?["id"]?.stringValue }
+        guard ids.count == samples else { throw BenchError("batch registration: \(ids.count) of \(samples) ids") }
+        try await Task.sleep(for: .seconds(1))
+        var latencies: [Double] = []
+        for (index, id) in ids.enumerated() {
+            let started = ContinuousClock.now
+            let answer = try await clients[index % clients.count].request(
+                "POST", "/v1/tokens/\(id)/revoke", json: Data("{}".utf8))
+            guard answer.status == 202 || answer.status == 200 else { throw BenchError("revoke: \(answer.status) \(answer.text)") }
+            while fake.logoffCount(of: raws[index]) == 0 {
+                guard ContinuousClock.now - started < .seconds(10) else { throw BenchError("revoke \(id) not started in 10 s") }
+                try await Task.sleep(for: .milliseconds(1))
+            }
+            latencies.append((ContinuousClock.now - started).seconds * 1_000)
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        for client in clients { await client.close() }
+        latencies.sort()
+        line(
+            "on-demand revoke → provider call, \(label)",
+            "\(samples) revokes round-robin over the instances: p50 \(f(Stats.percentile(latencies, 0.5), 1)) ms, "
+                + "p99 \(f(Stats.percentile(latencies, 0.99), 1)) ms, max \(f(latencies.last ?? 0, 1)) ms (target p99 ≤ 200 ms)")
     }
 
     static func configure(_ sandbox: DaemonBenchmark.Sandbox, fake: FakeProviderServer, database: String?, key: Data) throws {

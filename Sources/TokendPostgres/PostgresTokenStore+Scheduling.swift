@@ -126,6 +126,9 @@ extension PostgresTokenStore {
                 }
                 pending[row.id] = (row, provider, token)
             }
+            // The audit rows of the claim go last: from the first audit row to commit, the transaction holds the
+            // cluster's chain lock (AuditBatch).
+            var claimed: [String] = []
             if !activeIDs.isEmpty {
                 var seqs: [String: Int64] = [:]
                 for try await (id, seq) in try await connection.query(
@@ -138,14 +141,7 @@ extension PostgresTokenStore {
                 ).decode((String, Int64).self) {
                     seqs[id] = seq
                 }
-                let claimed = activeIDs.filter { seqs[$0] != nil }
-                try await connection.query(
-                    """
-                    INSERT INTO audit (at, token_id, episode, action, actor_system, reason)
-                    SELECT \(now.unixMillis), id, ep, 'revoke_requested', 'scheduler', 'expired'
-                    FROM unnest(\(claimed), \(claimed.map { Int64(pending[$0]!.row.episode) })) WITH ORDINALITY
-                        AS t(id, ep, n) ORDER BY n
-                    """, logger: self.logger)
+                claimed = activeIDs.filter { seqs[$0] != nil }
                 for id in claimed {
                     let entry = pending[id]!
                     claims.append(
@@ -169,6 +165,15 @@ extension PostgresTokenStore {
                             attempts: entry.row.attempts, token: entry.token, leaseSeq: seq))
                 }
             }
+            if !claimed.isEmpty {
+                try await connection.query(
+                    """
+                    INSERT INTO audit (at, token_id, episode, action, actor_system, reason)
+                    SELECT \(now.unixMillis), id, ep, 'revoke_requested', 'scheduler', 'expired'
+                    FROM unnest(\(claimed), \(claimed.map { Int64(pending[$0]!.row.episode) })) WITH ORDINALITY
+                        AS t(id, ep, n) ORDER BY n
+                    """, logger: self.logger)
+            }
             return claims
         }
     }
@@ -179,20 +184,60 @@ extension PostgresTokenStore {
     public func recordAttempts(_ attempts: [AttemptRecord]) async throws -> [TokenState] {
         let now = clock.now()
         return try await write { connection in
+            let settled = try await self.settle(connection, attempts, now: now)
             var states: [TokenState] = []
-            for item in attempts {
-                states.append(try await self.apply(connection, item, now: now))
+            var audit = AuditBatch()
+            for (index, item) in attempts.enumerated() {
+                states.append(try await self.apply(connection, item, now: now, settled: settled[index], audit: &audit))
             }
+            try await audit.insert(connection, logger: self.logger)
             return states
         }
     }
 
-    private func apply(_ connection: PostgresConnection, _ item: AttemptRecord, now: Date) async throws -> TokenState {
+    /// The compare-and-set of every `.done` outcome of a group in one statement (nearly every outcome is one):
+    /// by index, whether the token's row changed; `nil` for outcomes of another kind.
+    private func settle(_ connection: PostgresConnection, _ attempts: [AttemptRecord], now: Date) async throws -> [Bool?] {
+        var settled = [Bool?](repeating: nil, count: attempts.count)
+        var ids: [String] = [], states: [String] = [], episodes: [Int64] = [], seqs: [Int64] = [], tries: [Int64] = []
+        for (index, item) in attempts.enumerated() {
+            guard case .done(let state) = item.decision else { continue }
+            settled[index] = false
+            ids.append(item.claim.id)
+            states.append(state.rawValue)
+            episodes.append(Int64(item.claim.episode))
+            seqs.append(item.claim.leaseSeq)
+            tries.append(Int64(item.claim.attempts + 1))
+        }
+        guard !ids.isEmpty else { return settled }
+        var changed = Set<String>()
+        for try await id in try await connection.query(
+            """
+            UPDATE tokens t SET state = c.state, attempts = c.attempt, lease_owner = NULL, next_attempt_at = NULL,
+                revoked_at = \(now.unixMillis), last_error = NULL, sealed = NULL
+            FROM unnest(\(ids), \(states), \(episodes), \(seqs), \(tries)) AS c(id, state, episode, seq, attempt)
+            WHERE t.id = c.id AND t.state = 'revoking' AND t.episode = c.episode AND t.lease_seq = c.seq
+            RETURNING t.id
+            """, logger: logger
+        ).decode(String.self) {
+            changed.insert(id)
+        }
+        // `remove`: should one claim appear twice, only one of them may write the terminal event.
+        for (index, item) in attempts.enumerated() where settled[index] != nil {
+            settled[index] = changed.remove(item.claim.id) != nil
+        }
+        return settled
+    }
+
+    /// One outcome's compare-and-set; its audit rows go to `audit`, written after every update of the group.
+    private func apply(
+        _ connection: PostgresConnection, _ item: AttemptRecord, now: Date, settled: Bool?, audit: inout AuditBatch
+    ) async throws -> TokenState {
         let claim = item.claim
         let result = item.result
         let attempt = claim.attempts + 1
-        try await insertAudit(
-            connection, action: .attempt, actor: .system("scheduler"), at: now,
+        audit.append(
+            action: .attempt, actor: .system("scheduler"), at: now,
             AuditFields(
                 tokenID: claim.id, episode: claim.episode, reason: result.outcome.name,
                 providerStatus: result.httpStatus, providerDetail: result.outcome.detail,
@@ -201,15 +246,9 @@ extension PostgresTokenStore {
         let attempt64 = Int64(attempt)
         switch item.decision {
         case .done(let state):
-            let changed = try await connection.changes(
-                """
-                UPDATE tokens SET state = \(state.rawValue), attempts = \(attempt64), lease_owner = NULL,
-                    next_attempt_at = NULL, revoked_at = \(now.unixMillis), last_error = NULL, sealed = NULL
-                WHERE id = \(claim.id) AND state = 'revoking' AND episode = \(episode) AND lease_seq = \(claim.leaseSeq)
-                """, logger: logger)
-            guard changed == 1 else { return try await currentState(connection, claim.id) }
-            try await insertAudit(
-                connection, action: AuditAction(terminal: state) ?? .revoked, actor: .system("scheduler"), at: now,
+            guard settled == true else { return try await currentState(connection, claim.id) }
+            audit.append(
+                action: AuditAction(terminal: state) ?? .revoked, actor: .system("scheduler"), at: now,
                 AuditFields(
                     tokenID: claim.id, episode: claim.episode, providerStatus: result.httpStatus,
                     providerDetail: result.outcome.detail, attempt: attempt))
@@ -230,8 +269,8 @@ extension PostgresTokenStore {
                 WHERE id = \(claim.id) AND state = 'revoking' AND episode = \(episode) AND lease_seq = \(claim.leaseSeq)
                 """, logger: logger)
             guard changed == 1 else { return try await currentState(connection, claim.id) }
-            try await insertAudit(
-                connection, action: .failed, actor: .system("scheduler"), at: now,
+            audit.append(
+                action: .failed, actor: .system("scheduler"), at: now,
                 AuditFields(
                     tokenID: claim.id, episode: claim.episode, reason: error, providerStatus: result.httpStatus,
                     providerDetail: result.outcome.detail, attempt: attempt))
