@@ -47,6 +47,8 @@ let package = Package(
 
         // sqlite3_config before first use (variadic C: not callable from Swift).
         .target(name: "CSQLiteTuning", linkerSettings: [.linkedLibrary("sqlite3")]),
+        // mallopt (<malloc.h> is not in Swift's Glibc module).
+        .target(name: "CMallocTuning"),
 
         // The audit hash chain, checkpoint signatures, the offline verifier and the export format. Pure: no I/O.
         .target(
@@ -171,7 +173,7 @@ let package = Package(
         .executableTarget(
             name: "tokend",
             dependencies: [
-                "TokendCore", "TokendConfig", "TokendAudit", "TokendStore", "TokendSQLite", "TokendPostgres",
+                "CMallocTuning", "TokendCore", "TokendConfig", "TokendAudit", "TokendStore", "TokendSQLite", "TokendPostgres",
                 "TokendProviders", "TokendEngine", "TokendSystemd", "TokendControl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -60,7 +60,7 @@ enum ClusterBenchmark {
             let seconds = (ContinuousClock.now - started).seconds
             rates[label] = Double(count) / seconds
             line("end-to-end, \(label)", "\(count) revocations in \(f(seconds, 1)) s: \(f(Double(count) / seconds, 0))/s (ceiling \(instances * concurrency * 20)/s)")
-            if instances > 1 { try await startLatency(sandboxes, fake: fake, label: label) }
+            if instances > 1 { try await startLatency(sandboxes, fake: fake, label: "PG ×\(instances)") }
             await client.close()
             for daemon in daemons { daemon.stop() }
             if let database { try? dropDatabase(socketDir, database) }
@@ -135,7 +135,7 @@ enum ClusterBenchmark {
         for client in clients { await client.close() }
         latencies.sort()
         line(
-            "on-demand revoke → provider call, \(label)",
+            "revoke → provider call, \(label)",
             "\(samples) revokes round-robin over the instances: p50 \(f(Stats.percentile(latencies, 0.5), 1)) ms, "
                 + "p99 \(f(Stats.percentile(latencies, 0.99), 1)) ms, max \(f(latencies.last ?? 0, 1)) ms (target p99 ≤ 200 ms)")
     }

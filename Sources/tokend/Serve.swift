@@ -38,6 +38,7 @@ struct Serve: AsyncParsableCommand {
         let configuration = try ConfigFile.load(options.config)
         JournalLogHandler.bootstrap(logLevel: Logger.Level(rawValue: logLevel) ?? .info)
         let logger = Logger(label: "tokend")
+        logger.debug("malloc arenas", metadata: ["limit": "\(MallocTuning.arenaLimit)"])
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
