@@ -1,6 +1,7 @@
 import Foundation
 import TokendAudit
 import TokendCore
+import TokendFakeProviders
 import TokendSQLite
 import TokendStore
 
@@ -8,7 +9,10 @@ import TokendStore
 /// audit chain and without, interleaved in one run; then `verify-audit`'s walk over a large chain in rows/s.
 enum AuditBenchmark {
     static func run(rounds: Int, perRound: Int, verifyRows: Int, verifyOnly: Bool = false) async throws {
-        if !verifyOnly { try await chainCost(rounds: rounds, perRound: perRound) }
+        if !verifyOnly {
+            try await chainCost(rounds: rounds, perRound: perRound)
+            try await endToEndCost(rounds: rounds, perRound: perRound)
+        }
         try await verify(rows: verifyRows)
     }
 
@@ -48,6 +52,34 @@ enum AuditBenchmark {
         let off = totals[false]!
         line("registrations, batch, chain on / off", "\(f(tokens / on.register, 0))/s vs \(f(tokens / off.register, 0))/s  (chain costs \(f((on.register / off.register - 1) * 100, 1)) %)")
         line("revocations (claim + outcome), chain on / off", "\(f(Double(on.count) / on.revoke, 0))/s vs \(f(Double(off.count) / off.revoke, 0))/s  (chain costs \(f((on.revoke / off.revoke - 1) * 100, 1)) %)")
+    }
+
+    /// Revocations as the daemon makes them — scheduler, provider HTTP to the fake, outcomes — with the chain on
+    /// and off, interleaved: what the chain costs a revocation in the whole path, in throughput and in this
+    /// process's CPU per revocation (the fake runs in it too, alike in both).
+    static func endToEndCost(rounds: Int, perRound: Int) async throws {
+        let fake = try await FakeProviderServer.start(FakeProviderOptions(recordCalls: false))
+        var totals: [Bool: (seconds: Double, cpu: Double, count: Int)] = [true: (0, 0, 0), false: (0, 0, 0)]
+        for round in 0..<rounds {
+            for chained in round % 2 == 0 ? [true, false] : [false, true] {
+                SQLiteTokenStore.auditChainEnabled.store(chained, ordering: .relaxed)
+                let rate = try await EngineBenchmark.endToEnd(fake: fake, count: perRound)
+                let previous = totals[chained]!
+                totals[chained] = (
+                    previous.seconds + Double(perRound) / rate.perSecond,
+                    previous.cpu + rate.cpuMicros * Double(perRound), previous.count + perRound
+                )
+            }
+        }
+        SQLiteTokenStore.auditChainEnabled.store(true, ordering: .relaxed)
+        try await fake.shutdown()
+        let on = totals[true]!
+        let off = totals[false]!
+        line(
+            "end-to-end revocations, chain on / off",
+            "\(f(Double(on.count) / on.seconds, 0))/s vs \(f(Double(off.count) / off.seconds, 0))/s  (chain costs "
+                + "\(f((on.seconds / off.seconds - 1) * 100, 1)) %); CPU \(f(on.cpu / Double(on.count), 0)) vs "
+                + "\(f(off.cpu / Double(off.count), 0)) µs each (\(f((on.cpu / off.cpu - 1) * 100, 1)) %)")
     }
 
     /// A chain of `rows` rows (one registration each), a checkpoint, then the verifier's walk.

@@ -121,6 +121,7 @@ func benchmark() async throws {
                 }
             }
         }
+        try StoreSize.report(database: sandbox.database, tokens: 1_000_000)
         let daemon = try await DaemonBenchmark.Daemon(sandbox, binary: tokend)
         try await apiFigures(daemon, socket: sandbox.socket, seconds: 8, owners: 10_000, tokens: "1000000+")
         daemon.stop()
@@ -150,6 +151,7 @@ func benchmark() async throws {
     let started = ContinuousClock.now
     try await populate(loaded, count: big, owners: 10_000, prefix: "big")
     line("store populated directly", "\(big) tokens in \(f((ContinuousClock.now - started).seconds)) s")
+    try StoreSize.report(database: loaded.database, tokens: big)
     // Warm the page cache and binary once so both runs compare like with like.
     try await DaemonBenchmark.Daemon(empty, binary: tokend).stop()
     var startEmpty: [Double] = [], startLoaded: [Double] = [], rssEmpty = 0.0, rssLoaded = 0.0

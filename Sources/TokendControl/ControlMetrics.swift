@@ -1,6 +1,7 @@
 import Foundation
 import Metrics
 import Prometheus
+import Synchronization
 import TokendCore
 import TokendStore
 
@@ -11,6 +12,20 @@ import TokendStore
 public final class ControlMetrics: Sendable {
     /// The registry `/metrics` renders.
     public let registry: PrometheusCollectorRegistry
+
+    /// Handles by label values: the registry's `make…` builds and validates the metric's name and takes its lock
+    /// on every call (1.9 % of a single registration's daemon samples when called per request).
+    private struct RequestKey: Hashable {
+        var method: String
+        var route: String
+        var status: Int
+    }
+    private struct Handles {
+        var requests: [RequestKey: Prometheus.Counter] = [:]
+        var durations: [String: DurationHistogram] = [:]
+        var registrations: [Bool: Prometheus.Counter] = [:]
+    }
+    private let handles = Mutex(Handles())
 
     public init(registry: PrometheusCollectorRegistry) { self.registry = registry }
 
@@ -43,18 +58,35 @@ public final class ControlMetrics: Sendable {
 
     /// Counts one answered request and its latency.
     func recordRequest(method: String, route: String, status: Int, duration: Duration) {
-        registry.makeCounter(
-            descriptor: Self.requests, labels: [("method", method), ("route", route), ("status", String(status))]
-        ).increment()
-        registry.makeDurationHistogram(
-            descriptor: Self.requestDuration, labels: [("route", route)], buckets: Self.latencyBuckets
-        ).recordNanoseconds(duration.nanoseconds)
+        let key = RequestKey(method: method, route: route, status: status)
+        let (counter, histogram) = handles.withLock { handles in
+            let counter =
+                handles.requests[key]
+                ?? registry.makeCounter(
+                    descriptor: Self.requests, labels: [("method", method), ("route", route), ("status", String(status))])
+            handles.requests[key] = counter
+            let histogram =
+                handles.durations[route]
+                ?? registry.makeDurationHistogram(
+                    descriptor: Self.requestDuration, labels: [("route", route)], buckets: Self.latencyBuckets)
+            handles.durations[route] = histogram
+            return (counter, histogram)
+        }
+        counter.increment()
+        histogram.recordNanoseconds(duration.nanoseconds)
     }
 
     /// Counts registrations (`created` or idempotent).
     func recordRegistration(created: Bool, count: Int = 1) {
-        registry.makeCounter(descriptor: Self.registrations, labels: [("result", created ? "created" : "existing")])
-            .increment(by: Int64(count))
+        let counter = handles.withLock { handles in
+            let counter =
+                handles.registrations[created]
+                ?? registry.makeCounter(
+                    descriptor: Self.registrations, labels: [("result", created ? "created" : "existing")])
+            handles.registrations[created] = counter
+            return counter
+        }
+        counter.increment(by: Int64(count))
     }
 
     /// Refreshes the state gauges right before a scrape.
