@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// Reads the columns of one row by the storage class the schema declares, without trusting the file.
 ///
@@ -8,11 +9,20 @@ import GRDB
 /// hand-edited file can hold any value anywhere: here a value of the wrong class reads as nil and is noted in
 /// ``problems``, for the caller to quarantine or skip the row.
 struct ColumnReader {
-    private let row: Row
+    private enum Source {
+        case row(Row)
+        case statement(OpaquePointer)
+    }
+    private let source: Source
     /// One line per column that held a value of the wrong class.
     private(set) var problems: [String] = []
 
-    init(_ row: Row) { self.row = row }
+    init(_ row: Row) { source = .row(row) }
+
+    /// Reads the current row of a stepped statement straight from the C API. GRDB's generic decode of each
+    /// value instantiated `Optional` metadata per cell: 8 % of a 100-row listing's samples, 20 % with the rest
+    /// of the per-value boxing.
+    init(statement: OpaquePointer) { source = .statement(statement) }
 
     /// The integer at `index`; nil for NULL and, noted, for any other class.
     mutating func integer(_ index: Int, _ column: StaticString) -> Int64? {
@@ -56,8 +66,7 @@ struct ColumnReader {
         _ index: Int, _ column: StaticString, _ kind: String, required: Bool = false,
         _ extract: (DatabaseValue.Storage) -> T?
     ) -> T? {
-        // Decoding a `DatabaseValue` accepts every storage class: it cannot throw for an index in range.
-        let storage = (try? row.decode(DatabaseValue.self, atIndex: index))?.storage ?? .null
+        let storage = self.storage(index)
         if let value = extract(storage) { return value }
         if case .null = storage {
             if required { problems.append("\(column) is null") }
@@ -65,5 +74,31 @@ struct ColumnReader {
             problems.append("\(column) is not \(kind)")
         }
         return nil
+    }
+
+    private func storage(_ index: Int) -> DatabaseValue.Storage {
+        switch source {
+        case .row(let row):
+            // Decoding a `DatabaseValue` accepts every storage class: it cannot throw for an index in range.
+            return (try? row.decode(DatabaseValue.self, atIndex: index))?.storage ?? .null
+        case .statement(let statement):
+            let column = Int32(index)
+            switch sqlite3_column_type(statement, column) {
+            case SQLITE_NULL:
+                return .null
+            case SQLITE_INTEGER:
+                return .int64(sqlite3_column_int64(statement, column))
+            case SQLITE_FLOAT:
+                return .double(sqlite3_column_double(statement, column))
+            case SQLITE_TEXT:
+                guard let bytes = sqlite3_column_text(statement, column) else { return .string("") }
+                let count = Int(sqlite3_column_bytes(statement, column))
+                return .string(String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self))
+            default:
+                let count = Int(sqlite3_column_bytes(statement, column))
+                guard count > 0, let bytes = sqlite3_column_blob(statement, column) else { return .blob(Data()) }
+                return .blob(Data(bytes: bytes, count: count))
+            }
+        }
     }
 }

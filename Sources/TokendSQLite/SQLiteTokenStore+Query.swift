@@ -14,7 +14,13 @@ extension SQLiteTokenStore {
     public func lookup(rawToken: String) async throws -> [TokenRecord] {
         let fingerprint = sealer.fingerprint(rawToken)
         return try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: Self.lookupSQL), arguments: [fingerprint]).compactMap(self.decoded)
+            let statement = try db.cachedStatement(sql: Self.lookupSQL)
+            let rows = try Row.fetchCursor(statement, arguments: [fingerprint])
+            var records: [TokenRecord] = []
+            while try rows.next() != nil {
+                if let record = self.decoded(statement.sqliteStatement) { records.append(record) }
+            }
+            return records
         }
     }
 
@@ -40,17 +46,18 @@ extension SQLiteTokenStore {
     public func list(_ filter: TokenFilter, limit: Int, after cursor: TokenCursor?) async throws -> TokenPage {
         try await read { db in
             let (sql, arguments) = Self.listQuery(filter, limit: limit, after: cursor)
-            // A cursor decodes each row in place (fetchAll would copy every row first).
-            let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
+            // A cursor decodes each row in place (fetchAll would copy every row first), from the C API.
+            let statement = try db.cachedStatement(sql: sql)
+            let rows = try Row.fetchCursor(statement, arguments: arguments)
             var tokens: [TokenRecord] = []
             tokens.reserveCapacity(min(limit, 1_000))
             var more = false
-            while let row = try rows.next() {
+            while try rows.next() != nil {
                 if tokens.count == limit {
                     more = true
                     break
                 }
-                if let record = self.decoded(row) { tokens.append(record) }
+                if let record = self.decoded(statement.sqliteStatement) { tokens.append(record) }
             }
             var next: TokenCursor?
             if more, let last = tokens.last {
@@ -61,9 +68,9 @@ extension SQLiteTokenStore {
     }
 
     /// A listed row as a record, or nil (logged) for one that cannot be placed in any listing; see ``record(_:)``.
-    private func decoded(_ row: Row) -> TokenRecord? {
+    private func decoded(_ statement: OpaquePointer) -> TokenRecord? {
         do {
-            return try Self.record(row)
+            return try Self.record(statement: statement)
         } catch {
             logger.error("token row skipped", metadata: ["error": "\(error)"])
             return nil

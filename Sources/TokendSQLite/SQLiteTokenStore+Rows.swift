@@ -17,8 +17,17 @@ extension SQLiteTokenStore {
     /// listing (anchors.md §6.2). Only a row without a readable `id` or `expires_at` throws: every listing orders
     /// and pages by them, so it cannot be placed.
     static func record(_ row: Row) throws(StoreError) -> TokenRecord {
+        try record(ColumnReader(row))
+    }
+
+    /// As ``record(_:)``, from the current row of a stepped statement (listings).
+    static func record(statement: OpaquePointer) throws(StoreError) -> TokenRecord {
+        try record(ColumnReader(statement: statement))
+    }
+
+    private static func record(_ reader: ColumnReader) throws(StoreError) -> TokenRecord {
         // Columns by position (the order of `recordColumns`): name look-ups cost a lowercased compare each.
-        var columns = ColumnReader(row)
+        var columns = reader
         let id = columns.requiredText(0, "id")
         let expiresAt = columns.requiredInteger(8, "expires_at")
         guard columns.problems.isEmpty else {
