@@ -29,6 +29,14 @@ public final class ControlMetrics: Sendable {
 
     public init(registry: PrometheusCollectorRegistry) { self.registry = registry }
 
+    /// The handle under `key`, made and kept on first use.
+    private static func cached<Key: Hashable, Handle>(_ handles: inout [Key: Handle], _ key: Key, make: () -> Handle) -> Handle {
+        if let handle = handles[key] { return handle }
+        let handle = make()
+        handles[key] = handle
+        return handle
+    }
+
     /// Bootstraps the process-wide `MetricsSystem` with a Prometheus factory on `registry`.
     /// Call at most once per process (the daemon's `main`), never from tests.
     public static func bootstrapMetricsSystem(registry: PrometheusCollectorRegistry) {
@@ -60,17 +68,16 @@ public final class ControlMetrics: Sendable {
     func recordRequest(method: String, route: String, status: Int, duration: Duration) {
         let key = RequestKey(method: method, route: route, status: status)
         let (counter, histogram) = handles.withLock { handles in
-            let counter =
-                handles.requests[key]
-                ?? registry.makeCounter(
-                    descriptor: Self.requests, labels: [("method", method), ("route", route), ("status", String(status))])
-            handles.requests[key] = counter
-            let histogram =
-                handles.durations[route]
-                ?? registry.makeDurationHistogram(
-                    descriptor: Self.requestDuration, labels: [("route", route)], buckets: Self.latencyBuckets)
-            handles.durations[route] = histogram
-            return (counter, histogram)
+            (
+                Self.cached(&handles.requests, key) {
+                    registry.makeCounter(
+                        descriptor: Self.requests, labels: [("method", method), ("route", route), ("status", String(status))])
+                },
+                Self.cached(&handles.durations, route) {
+                    registry.makeDurationHistogram(
+                        descriptor: Self.requestDuration, labels: [("route", route)], buckets: Self.latencyBuckets)
+                }
+            )
         }
         counter.increment()
         histogram.recordNanoseconds(duration.nanoseconds)
@@ -79,12 +86,9 @@ public final class ControlMetrics: Sendable {
     /// Counts registrations (`created` or idempotent).
     func recordRegistration(created: Bool, count: Int = 1) {
         let counter = handles.withLock { handles in
-            let counter =
-                handles.registrations[created]
-                ?? registry.makeCounter(
-                    descriptor: Self.registrations, labels: [("result", created ? "created" : "existing")])
-            handles.registrations[created] = counter
-            return counter
+            Self.cached(&handles.registrations, created) {
+                registry.makeCounter(descriptor: Self.registrations, labels: [("result", created ? "created" : "existing")])
+            }
         }
         counter.increment(by: Int64(count))
     }

@@ -31,8 +31,6 @@ struct AuditBatch {
 
     private var rows: [Row] = []
 
-    var isEmpty: Bool { rows.isEmpty }
-
     mutating func append(action: AuditAction, actor: Actor, at: Date, _ fields: AuditFields) {
         let who = PostgresTokenStore.actorColumns(actor)
         rows.append(
