@@ -8,9 +8,10 @@ import TokendStore
 /// Issue 16's cost figures: registrations/s and revocations/s (store part: claim + record outcome) with the
 /// audit chain and without, interleaved in one run; then `verify-audit`'s walk over a large chain in rows/s.
 enum AuditBenchmark {
-    static func run(rounds: Int, perRound: Int, verifyRows: Int, verifyOnly: Bool = false) async throws {
+    static func run(rounds: Int, perRound: Int, verifyRows: Int, verifyOnly: Bool = false, chainOnly: Bool = false) async throws {
         if !verifyOnly {
             try await chainCost(rounds: rounds, perRound: perRound)
+            if chainOnly { return }
             try await endToEndCost(rounds: rounds, perRound: perRound)
         }
         try await verify(rows: verifyRows)

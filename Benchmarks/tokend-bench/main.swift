@@ -62,7 +62,8 @@ func benchmark() async throws {
     if CommandLine.arguments.contains("audit") {
         try await AuditBenchmark.run(
             rounds: 4, perRound: Int(25_000 * scale), verifyRows: quick ? 20_000 : 1_000_000,
-            verifyOnly: CommandLine.arguments.contains("verify-only"))
+            verifyOnly: CommandLine.arguments.contains("verify-only"),
+            chainOnly: CommandLine.arguments.contains("chain-only"))
         return
     }
     if CommandLine.arguments.contains("cluster") {

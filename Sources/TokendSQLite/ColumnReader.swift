@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GRDBSQLite
+import TokendStore
 
 /// Reads the columns of one row by the storage class the schema declares, without trusting the file.
 ///
@@ -47,6 +48,18 @@ struct ColumnReader {
     /// The bytes at `index`; nil for NULL and, noted, for any other class.
     mutating func blob(_ index: Int, _ column: StaticString) -> Data? {
         read(index, column, "a blob") { if case .blob(let value) = $0 { value } else { nil } }
+    }
+
+    /// The fingerprint at `index`: kept as its 32-byte MAC (migration `v9-fingerprint-mac`), read as the
+    /// record's `hmac-sha256:<hex>`; a text value (as written before v9) reads as it is.
+    mutating func fingerprint(_ index: Int, _ column: StaticString) -> String {
+        switch storage(index) {
+        case .blob(let mac) where mac.count == 32: return Sealer.fingerprintText(mac: mac)
+        case .string(let text): return text
+        case .null: problems.append("\(column) is null")
+        default: problems.append("\(column) is not a 32-byte MAC")
+        }
+        return ""
     }
 
     /// The text at `index` of a NOT NULL column as a `T`; noted when NULL, of another class or no known `T`.

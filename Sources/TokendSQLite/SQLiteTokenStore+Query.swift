@@ -12,7 +12,7 @@ extension SQLiteTokenStore {
     /// Tokens whose fingerprint matches `rawToken` (one per account at most). The account list (from the
     /// small `state_counts` table) lets the `(account, fingerprint)` unique index answer instead of a scan.
     public func lookup(rawToken: String) async throws -> [TokenRecord] {
-        let fingerprint = sealer.fingerprint(rawToken)
+        let fingerprint = Data(sealer.fingerprintMAC(rawToken))
         return try await read { db in
             let statement = try db.cachedStatement(sql: Self.lookupSQL)
             let rows = try Row.fetchCursor(statement, arguments: [fingerprint])

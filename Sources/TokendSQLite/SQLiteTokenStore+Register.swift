@@ -65,7 +65,9 @@ extension SQLiteTokenStore {
     struct PreparedToken: Sendable {
         var id: String
         var input: NewToken
+        /// The record's text, and the MAC the table stores (see migration `v9-fingerprint-mac`).
         var fingerprint: String
+        var fingerprintMAC: Data
         var sealed: Data
     }
 
@@ -74,8 +76,9 @@ extension SQLiteTokenStore {
         let id = Identifier.make(prefix: "tok_", now: clock.now())
         var redacted = token
         redacted.token = ""
+        let mac = sealer.fingerprintMAC(token.token)
         return PreparedToken(
-            id: id, input: redacted, fingerprint: sealer.fingerprint(token.token),
+            id: id, input: redacted, fingerprint: Sealer.fingerprintText(mac: mac), fingerprintMAC: Data(mac),
             sealed: try sealer.seal(token.token, tokenID: id))
     }
 
@@ -83,7 +86,7 @@ extension SQLiteTokenStore {
         _ db: Database, _ item: PreparedToken, actor: Actor, limits: LiveLimits, now: Date
     ) throws -> Registration {
         let input = item.input
-        if let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(recordColumns) FROM tokens WHERE account = ? AND fingerprint = ?"), arguments: [input.account, item.fingerprint])
+        if let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(recordColumns) FROM tokens WHERE account = ? AND fingerprint = ?"), arguments: [input.account, item.fingerprintMAC])
         {
             return Registration(record: try record(existing), created: false)
         }
@@ -111,7 +114,7 @@ extension SQLiteTokenStore {
                 VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?)
                 """).execute(arguments: [
                 item.id, input.provider.rawValue, input.account, input.owner, encodeLabels(input.labels),
-                item.fingerprint, item.sealed, now.unixMillis, input.expiresAt.unixMillis,
+                item.fingerprintMAC, item.sealed, now.unixMillis, input.expiresAt.unixMillis,
                 Int64(input.registeredByUID), bound.map { Int64($0.heartbeatSeconds) },
                 bound?.lastHeartbeatAt.unixMillis, bound?.deadline.unixMillis,
             ])

@@ -53,7 +53,7 @@ extension SQLiteTokenStore {
             owner: columns.requiredText(3, "owner"),
             labels: labels,
             state: state ?? .active,
-            fingerprint: columns.requiredText(6, "fingerprint"),
+            fingerprint: columns.fingerprint(6, "fingerprint"),
             issuedAt: Date(unixMillis: columns.requiredInteger(7, "issued_at")),
             expiresAt: Date(unixMillis: expiresAt),
             lastRenewedAt: columns.integer(9, "last_renewed_at").map(Date.init(unixMillis:)),

@@ -47,8 +47,41 @@ public struct Sealer: Sendable {
 
     /// `hmac-sha256:<hex>` of the raw token under the fingerprint subkey.
     public func fingerprint(_ token: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(token.utf8), using: fingerprintKey)
-        return "hmac-sha256:" + Self.hex(mac)
+        Self.fingerprintText(mac: fingerprintMAC(token))
+    }
+
+    /// The 32 bytes of the raw token's HMAC under the fingerprint subkey (what a store may keep instead of
+    /// the 76-character text: SQLite stores these, in its table row and in its unique index).
+    public func fingerprintMAC(_ token: String) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: Data(token.utf8), using: fingerprintKey))
+    }
+
+    /// The record's `fingerprint` text of a MAC from ``fingerprintMAC(_:)``.
+    public static func fingerprintText(mac: some Sequence<UInt8>) -> String {
+        "hmac-sha256:" + hex(mac)
+    }
+
+    /// The MAC of a `hmac-sha256:<hex>` text, or nil when `text` is not one.
+    public static func fingerprintMAC(text: String) -> [UInt8]? {
+        let prefix = "hmac-sha256:"
+        let utf8 = Array(text.utf8)
+        guard utf8.count == prefix.utf8.count + 64, text.hasPrefix(prefix) else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+            default: nil
+            }
+        }
+        var mac: [UInt8] = []
+        mac.reserveCapacity(32)
+        var index = prefix.utf8.count
+        while index < utf8.count {
+            guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
+            mac.append(high << 4 | low)
+            index += 2
+        }
+        return mac
     }
 
     /// Lower-case hex without `String(format:)`, which costs microseconds per byte on Linux.

@@ -49,6 +49,21 @@ import TokendCore
         #expect(record.state == .active)
         #expect(record.expiresAt.unixMillis == now + 60_000)
         #expect(try await store.lookup(rawToken: raw).map(\.id) == [id])
+        // v9 turned the text fingerprint into its 32-byte MAC; the record still shows the text.
+        #expect(record.fingerprint == fingerprint)
+        let stored = try DatabaseQueue(path: path).readSync { db in
+            try Row.fetchOne(db, sql: "SELECT typeof(fingerprint), length(fingerprint) FROM tokens WHERE id = ?", arguments: [id])
+        }
+        #expect(stored?[0] as String? == "blob")
+        #expect(stored?[1] as Int? == 32)
+        // The unique index still finds the migrated row: the same raw token registers as the existing record.
+        let again = try await store.register(
+            NewToken(
+                provider: .box, account: "main", owner: "carol", labels: [:], token: raw,
+                expiresAt: h.clock.now().addingTimeInterval(60), registeredByUID: 1000),
+            actor: .caller(uid: 1000, pid: 1, role: .client))
+        #expect(!again.created)
+        #expect(again.record.id == id)
         #expect(try await store.stateCounts().byState[.active] == 1)
         #expect(try await store.list(TokenFilter(labels: ["env": "prod"]), limit: 10).tokens.map(\.id) == [id])
         // And it works as a live store: the v1 row is claimed, unsealed and revoked.
@@ -85,6 +100,6 @@ import TokendCore
         #expect(!indexes.contains("tokens_provider_account"))
         #expect(!indexes.contains("audit_at"))
         #expect(indexes.contains("tokens_heartbeat_due"))
-        #expect(try h.sqlite.appliedMigrations() == ["v1-tokens-audit", "v2-list-indexes", "v3-count-triggers", "v5-bound", "v6-chunked-bulk", "v7-audit-chain", "v8-bulk-cursor"])
+        #expect(try h.sqlite.appliedMigrations() == ["v1-tokens-audit", "v2-list-indexes", "v3-count-triggers", "v5-bound", "v6-chunked-bulk", "v7-audit-chain", "v8-bulk-cursor", "v9-fingerprint-mac"])
     }
 }

@@ -9,8 +9,11 @@ import TokendCore
 /// (e) A raw token never reaches the disk or the logs: only its AES-GCM seal and HMAC fingerprint do.
 @Suite struct RawTokenOnDiskTests {
     static func hits(_ needle: String, in file: String) -> Int {
+        hits(Data(needle.utf8), in: file)
+    }
+
+    static func hits(_ pattern: Data, in file: String) -> Int {
         guard let data = FileManager.default.contents(atPath: file) else { return 0 }
-        let pattern = Data(needle.utf8)
         var count = 0
         var start = data.startIndex
         while let range = data.range(of: pattern, in: start..<data.endIndex) {
@@ -68,7 +71,9 @@ import TokendCore
         }
         // The needle search itself works: the seal is there, the fingerprint is there, the raw is not.
         let sample = try #require(try await h.store.token(id: ids[3]))
-        #expect(Self.hits(sample.fingerprint, in: h.path) >= 1)  // table row + UNIQUE index
+        // The store keeps the fingerprint as its MAC (table row + UNIQUE index), the record shows it as text.
+        let mac = try #require(Sealer.fingerprintMAC(text: sample.fingerprint))
+        #expect(Self.hits(Data(mac), in: h.path) >= 1)
         #expect(lines.all.allSatisfy { !$0.contains(marker) })
         for file in try FileManager.default.contentsOfDirectory(atPath: h.directory.path) {
             #expect(Self.hits(marker, in: h.directory.appendingPathComponent(file).path) == 0, "\(file)")

@@ -47,4 +47,19 @@ import Testing
         let direct = HMAC<SHA256>.authenticationCode(for: Data("raw".utf8), using: key)
         #expect(a != "hmac-sha256:" + direct.map { String(format: "%02x", $0) }.joined())
     }
+
+    @Test func fingerprintTextAndMACConvertBothWays() throws {
+        let mac = sealer.fingerprintMAC("raw")
+        #expect(mac.count == 32)
+        let text = sealer.fingerprint("raw")
+        #expect(Sealer.fingerprintText(mac: mac) == text)
+        #expect(Sealer.fingerprintMAC(text: text) == mac)
+        // Anything but a lower-case 64-digit `hmac-sha256:` text is not a fingerprint.
+        #expect(Sealer.fingerprintMAC(text: text.uppercased()) == nil)
+        #expect(Sealer.fingerprintMAC(text: String(text.dropLast())) == nil)
+        #expect(Sealer.fingerprintMAC(text: text + "0") == nil)
+        #expect(Sealer.fingerprintMAC(text: "sha1:" + text.dropFirst(5)) == nil)
+        #expect(Sealer.fingerprintMAC(text: String(text.dropLast()) + "g") == nil)
+        #expect(Sealer.fingerprintMAC(text: "hmac-sha256:" + String(repeating: "é", count: 32)) == nil)
+    }
 }
