@@ -272,7 +272,7 @@ enum Schema {
 
     /// Fingerprints as their 32-byte MAC instead of the 76-character `hmac-sha256:<hex>` text the record shows:
     /// the fingerprint is in the table row and in the `(account, fingerprint)` unique index, so this saves
-    /// ≈ 88 of the ≈ 836 bytes a token took at 1M tokens (docs/performance.md, "Database size"). The column keeps
+    /// 103 of the 836 bytes a token took at 1M tokens (docs/performance.md, "Database size"). The column keeps
     /// its declared TEXT type (SQLite cannot alter it in place and TEXT affinity stores a blob as it is); reads
     /// turn the MAC back into the text (`ColumnReader.fingerprint`). One pass over the table, once, in the
     /// migration's transaction; a value that is not a well-formed fingerprint text is left as it is.

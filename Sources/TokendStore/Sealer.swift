@@ -1,4 +1,5 @@
 import Crypto
+import TokendAudit
 import Foundation
 
 /// Seals raw tokens at rest and computes their lookup fingerprints.
@@ -58,41 +59,15 @@ public struct Sealer: Sendable {
 
     /// The record's `fingerprint` text of a MAC from ``fingerprintMAC(_:)``.
     public static func fingerprintText(mac: some Sequence<UInt8>) -> String {
-        "hmac-sha256:" + hex(mac)
+        "hmac-sha256:" + Hex.encode(mac)
     }
 
-    /// The MAC of a `hmac-sha256:<hex>` text, or nil when `text` is not one.
+    /// The MAC of a `hmac-sha256:<hex>` text, or nil when `text` is not one (64 lower-case digits exactly).
     public static func fingerprintMAC(text: String) -> [UInt8]? {
         let prefix = "hmac-sha256:"
-        let utf8 = Array(text.utf8)
-        guard utf8.count == prefix.utf8.count + 64, text.hasPrefix(prefix) else { return nil }
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-            default: nil
-            }
-        }
-        var mac: [UInt8] = []
-        mac.reserveCapacity(32)
-        var index = prefix.utf8.count
-        while index < utf8.count {
-            guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
-            mac.append(high << 4 | low)
-            index += 2
-        }
+        guard text.hasPrefix(prefix) else { return nil }
+        let digits = text.dropFirst(prefix.count)
+        guard let mac = Hex.decode(digits), mac.count == 32, Hex.encode(mac) == digits else { return nil }
         return mac
-    }
-
-    /// Lower-case hex without `String(format:)`, which costs microseconds per byte on Linux.
-    private static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }
