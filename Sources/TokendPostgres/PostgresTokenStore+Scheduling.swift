@@ -200,7 +200,8 @@ extension PostgresTokenStore {
     private func settle(_ connection: PostgresConnection, _ attempts: [AttemptRecord], now: Date) async throws -> [Bool?] {
         var settled = [Bool?](repeating: nil, count: attempts.count)
         var ids: [String] = [], states: [String] = [], episodes: [Int64] = [], seqs: [Int64] = [], tries: [Int64] = []
-        for (index, item) in attempts.enumerated() {
+        // In id order, so that two writers touching overlapping rows lock them in the same order.
+        for (index, item) in attempts.enumerated().sorted(by: { $0.element.claim.id < $1.element.claim.id }) {
             guard case .done(let state) = item.decision else { continue }
             settled[index] = false
             ids.append(item.claim.id)
@@ -303,11 +304,16 @@ extension PostgresTokenStore {
         let until = clock.now().adding(leaseDuration).unixMillis
         let me = instanceID
         try await write { connection in
+            // SKIP LOCKED: a row locked now is being settled by this instance's outcome writer, which ends the
+            // lease anyway; waiting for it in another order than the writer's deadlocked the two.
             try await connection.query(
                 """
-                UPDATE tokens t SET next_attempt_at = \(until)
-                FROM unnest(\(claims.map(\.id)), \(claims.map(\.leaseSeq))) AS c(id, seq)
-                WHERE t.id = c.id AND t.lease_seq = c.seq AND t.lease_owner = \(me) AND t.state = 'revoking'
+                UPDATE tokens SET next_attempt_at = \(until)
+                WHERE id IN (
+                    SELECT t.id FROM tokens t
+                    JOIN unnest(\(claims.map(\.id)), \(claims.map(\.leaseSeq))) AS c(id, seq) ON t.id = c.id
+                    WHERE t.lease_seq = c.seq AND t.lease_owner = \(me) AND t.state = 'revoking'
+                    FOR UPDATE OF t SKIP LOCKED)
                 """, logger: self.logger)
         }
     }
