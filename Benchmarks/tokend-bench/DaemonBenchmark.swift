@@ -170,8 +170,8 @@ enum DaemonBenchmark {
         }
     }
 
-    static func listByOwner(socket: String, seconds: Double, owners: Int) async throws -> LoadResult {
-        try await load(socket: socket, connections: 8, seconds: seconds) { client, worker, index in
+    static func listByOwner(socket: String, seconds: Double, owners: Int, connections: Int = 8) async throws -> LoadResult {
+        try await load(socket: socket, connections: connections, seconds: seconds) { client, worker, index in
             let owner = "owner-\((worker * 7919 + index * 104_729) % owners)"
             return try await client.request("GET", "/v1/tokens", query: [("owner", owner), ("limit", "100")]).status
         }

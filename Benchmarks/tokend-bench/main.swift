@@ -54,6 +54,10 @@ func apiFigures(_ daemon: DaemonBenchmark.Daemon, socket: String, seconds: Doubl
     start = daemon.cpuSeconds
     let list = try await DaemonBenchmark.listByOwner(socket: socket, seconds: seconds, owners: owners)
     line("list by owner (100 rows), \(tokens) tokens", "\(f(list.perSecond, 0))/s, p50 \(f(list.p50 * 1000, 2)) ms, p99 \(f(list.p99 * 1000, 2)) ms, \(cpu(since: start, operations: list.perSecond * seconds))")
+    // One client: the latency of a listing itself, without seven others queued on the two cores.
+    start = daemon.cpuSeconds
+    let alone = try await DaemonBenchmark.listByOwner(socket: socket, seconds: seconds, owners: owners, connections: 1)
+    line("list by owner (100 rows), 1 connection", "\(f(alone.perSecond, 0))/s, p50 \(f(alone.p50 * 1000, 2)) ms, p99 \(f(alone.p99 * 1000, 2)) ms, \(cpu(since: start, operations: alone.perSecond * seconds))")
 }
 
 func benchmark() async throws {
